@@ -1,0 +1,69 @@
+# The two commands that do everything on a fresh machine:
+#   make book   environment + install + execute every notebook + build the HTML book
+#   make test   environment + install + unit tests + nbval over every notebook
+# An active virtual environment ($VIRTUAL_ENV) is used as it is; otherwise .venv is created.
+
+PYTHON ?= python3
+VENV := $(if $(VIRTUAL_ENV),$(VIRTUAL_ENV),.venv)
+BIN := $(VENV)/bin
+# Touched after a successful install; re-installs only when the requirements change.
+STAMP := $(VENV)/.rsslib-installed
+NOTEBOOKS := $(shell find book -name '*.ipynb' -not -path '*/.ipynb_checkpoints/*' | sort)
+PYTEST_ARGS ?= -n 2 --dist loadfile
+
+# numba caches compiled kernels here rather than next to the sources.
+export NUMBA_CACHE_DIR ?= $(CURDIR)/.numba_cache
+
+.PHONY: book test outputs bench lint format clean distclean help
+
+help:
+	@echo "make book       build the HTML book into _build/html (executes every notebook)"
+	@echo "make test       unit tests + nbval regression test of every notebook"
+	@echo "make outputs    re-execute every notebook in place (refresh stored outputs)"
+	@echo "make bench      run the benchmarks in benchmarks/"
+	@echo "make lint       ruff check + ruff format --check"
+	@echo "make clean      remove build outputs and caches (keeps the environment)"
+	@echo "make distclean  clean, and remove .venv"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): requirements.txt pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	@touch $@
+
+book: $(STAMP)
+	$(BIN)/jupyter-book build --all .
+	@echo
+	@echo "The book is at $(CURDIR)/_build/html/index.html"
+
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+outputs: $(STAMP)
+	@for nb in $(NOTEBOOKS); do \
+	  echo "executing $$nb"; \
+	  $(BIN)/jupyter execute --inplace "$$nb" || exit 1; \
+	done
+
+bench: $(STAMP)
+	@for script in benchmarks/bench_*.py; do \
+	  [ -e "$$script" ] || { echo "no benchmarks yet"; break; }; \
+	  echo "== $$script"; $(BIN)/python "$$script" || exit 1; \
+	done
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf _build .pytest_cache .hypothesis .ruff_cache .numba_cache
+	find . -name __pycache__ -type d -not -path './.venv/*' -prune -exec rm -rf {} +
+	find . -name .ipynb_checkpoints -type d -not -path './.venv/*' -prune -exec rm -rf {} +
+
+distclean: clean
+	rm -rf .venv *.egg-info

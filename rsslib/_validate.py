@@ -1,0 +1,80 @@
+"""Input checks shared by every public function of :mod:`rsslib`.
+
+Each helper converts its argument to the type the kernels expect and raises a
+``ValueError`` whose message names the argument and the rule it broke.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+def as_sample(values, name: str = "sample") -> np.ndarray:
+    """Return ``values`` as a 1-D float64 array of finite numbers.
+
+    Integer and float32 inputs are converted; anything else that numpy cannot read as
+    real numbers, any NaN or infinity, and any array that is not 1-D is refused.
+    """
+    try:
+        arr = np.asarray(values)
+    except Exception as exc:  # ragged nested lists and the like
+        raise ValueError(f"{name} must be a 1-D array of real numbers ({exc})") from exc
+    if arr.dtype == bool or not (
+        np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)
+    ):
+        raise ValueError(f"{name} must hold real numbers, got dtype {arr.dtype}")
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be 1-D, got an array of shape {arr.shape}")
+    arr = arr.astype(np.float64)
+    if not np.all(np.isfinite(arr)):
+        bad = int(np.flatnonzero(~np.isfinite(arr))[0])
+        raise ValueError(f"{name} must be finite, but {name}[{bad}] = {arr[bad]}")
+    return arr
+
+
+def as_integer_sample(values, name: str = "xs") -> np.ndarray:
+    """Return ``values`` as a 1-D int64 array; floats are accepted only if integral."""
+    arr = np.asarray(values)
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be 1-D, got an array of shape {arr.shape}")
+    if arr.dtype == bool or not (
+        np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)
+    ):
+        raise ValueError(f"{name} must hold integers, got dtype {arr.dtype}")
+    if np.issubdtype(arr.dtype, np.floating):
+        if not np.all(np.isfinite(arr)) or not np.all(arr == np.round(arr)):
+            raise ValueError(f"{name} must hold integers (Definitions 1 and 8)")
+        if np.any(np.abs(arr) >= 2.0**62):
+            raise ValueError(f"{name} has entries too large for int64 arithmetic")
+    return arr.astype(np.int64)
+
+
+def as_finite_real(value, name: str) -> float:
+    """Return ``value`` as a finite Python float."""
+    try:
+        out = float(value)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} must be a real number, got {value!r}") from exc
+    if not math.isfinite(out):
+        raise ValueError(f"{name} must be finite, got {out}")
+    return out
+
+
+def as_positive_real(value, name: str) -> float:
+    """Return ``value`` as a finite float > 0."""
+    out = as_finite_real(value, name)
+    if out <= 0.0:
+        raise ValueError(f"{name} must be > 0, got {out}")
+    return out
+
+
+def as_count(value, name: str, minimum: int = 0) -> int:
+    """Return ``value`` as an int >= ``minimum`` (bools and non-integral floats refused)."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise ValueError(f"{name} must be an integer, got {value!r}")
+    out = int(value)
+    if out < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {out}")
+    return out

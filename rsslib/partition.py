@@ -1,0 +1,58 @@
+"""Subset Sum <-> Number Partition (thesis Section 2.0.1, Definitions 1 and 8, Eq. 2.1).
+
+An SSP instance ``(x_1..x_n, z)`` asks for S with ``sum_S x = z``. An NPP instance
+``x_1..x_n`` asks for S with ``sum_S x - sum_{not S} x = 0``. The reductions below are
+exact and work for integers and for reals alike.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rsslib._validate import as_finite_real, as_sample
+
+
+def _keep_integer(xs, *scalars) -> bool:
+    arr = np.asarray(xs)
+    ints = np.issubdtype(arr.dtype, np.integer) and arr.dtype != bool
+    return ints and all(float(s).is_integer() for s in scalars)
+
+
+def ssp_to_npp(xs, z) -> np.ndarray:
+    """Number Partition instance equivalent to the Subset Sum instance ``(xs, z)``.
+
+    Appends ``sum(xs) - 2 z`` to ``xs`` (thesis Eq. 2.1). If S solves the SSP, putting S
+    on the same side as the new value balances the partition; conversely in a balanced
+    partition the original values on the side of the new value sum to ``z`` (and those
+    on the other side to ``sum(xs) - z``).
+
+    Parameters
+    ----------
+    xs : array_like, shape (n,)
+        The SSP values. Integer input with integer ``z`` gives an int64 result.
+    z : float
+        The SSP target.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n + 1,)
+    """
+    values = as_sample(xs, "xs")
+    target = as_finite_real(z, "z")
+    if _keep_integer(xs, z):
+        ints = np.asarray(xs, dtype=np.int64)
+        return np.append(ints, ints.sum() - 2 * int(target))
+    return np.append(values, values.sum() - 2.0 * target)
+
+
+def npp_to_ssp(xs) -> tuple[np.ndarray, float]:
+    """Subset Sum instance ``(xs, sum(xs) / 2)`` equivalent to the Number Partition ``xs``.
+
+    A set S balances the partition exactly when ``sum_S x = sum(xs) / 2``. For integers
+    with an odd total the target is a half-integer and both instances have no solution.
+    """
+    values = as_sample(xs, "xs")
+    if _keep_integer(xs):
+        ints = np.asarray(xs, dtype=np.int64)
+        return ints.copy(), int(ints.sum()) / 2
+    return values, float(values.sum()) / 2.0
