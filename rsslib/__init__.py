@@ -5,15 +5,46 @@ Strong Lottery Ticket Hypothesis (SLTH). Every public function validates its inp
 raises ``ValueError`` naming the offending argument.
 """
 
+from rsslib.approximable import (
+    all_approximable,
+    approximable_set,
+    cover_time,
+    density,
+    density_trajectory,
+    interval_bound,
+)
+from rsslib.distributions import draw, product_density, thin_to_uniform
 from rsslib.exhaustive import mask_to_bool, subset_sums, subsets_summing_to
-from rsslib.partition import npp_to_ssp, ssp_to_npp
+from rsslib.montecarlo import (
+    Estimate,
+    cover_times,
+    critical_n,
+    success_probability,
+    wilson_interval,
+)
+from rsslib.partition import karmarkar_karp, npp_to_ssp, ssp_to_npp
 
 __all__ = [
+    "Estimate",
+    "all_approximable",
+    "approximable_set",
+    "cover_time",
+    "cover_times",
+    "critical_n",
+    "density",
+    "density_trajectory",
+    "draw",
+    "interval_bound",
+    "karmarkar_karp",
     "mask_to_bool",
     "npp_to_ssp",
+    "product_density",
     "ssp_to_npp",
     "subset_sums",
     "subsets_summing_to",
+    "success_probability",
+    "thin_to_uniform",
+    "wilson_interval",
 ]
 
 __version__ = "0.1.0"

@@ -47,3 +47,30 @@ def test_bad_target_is_refused():
         rsslib.ssp_to_npp([1, 2], float("nan"))
     with pytest.raises(ValueError, match="xs must be finite"):
         rsslib.npp_to_ssp([1.0, float("inf")])
+
+
+@given(st.lists(st.integers(-1000, 1000), max_size=40))
+def test_karmarkar_karp_discrepancy_matches_its_partition(xs):
+    disc, mask = rsslib.karmarkar_karp(np.array(xs, dtype=np.int64))
+    assert mask.shape == (len(xs),) and mask.dtype == bool
+    chosen = sum(x for x, m in zip(xs, mask, strict=True) if m)
+    assert disc == abs(2 * chosen - sum(xs))
+
+
+@given(st.lists(st.integers(0, 60), max_size=9))
+def test_karmarkar_karp_is_never_better_than_the_optimum(xs):
+    from tests.reference import all_subsets
+
+    best = min((abs(2 * sum(xs[i] for i in s) - sum(xs)) for s in all_subsets(xs)), default=0)
+    disc, _ = rsslib.karmarkar_karp(np.array(xs, dtype=np.int64))
+    assert disc >= best
+    # differencing the two largest leaves at most the largest value
+    assert disc <= max(xs, default=0)
+
+
+def test_karmarkar_karp_on_a_hand_example():
+    # 8,7,6,5,4 -> 6,5,4,1 -> 4,1,1 -> 3,1 -> 2 ; the optimum is 0 (8+7 = 6+5+4)
+    disc, mask = rsslib.karmarkar_karp([8, 7, 6, 5, 4])
+    assert disc == 2.0
+    disc, mask = rsslib.karmarkar_karp([0.5, -0.25, 0.25])
+    assert disc == pytest.approx(abs(2 * np.sum(np.array([0.5, -0.25, 0.25])[mask]) - 0.5))

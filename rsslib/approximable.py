@@ -1,0 +1,321 @@
+"""Sets of eps-approximable values and their density Z_n (thesis Definitions 2, 3, 12).
+
+A value ``z`` is *eps-approximable* with a sample ``x_1..x_n`` if some subset sum lies
+within ``eps`` of it. The set of such values is a finite union of closed intervals:
+
+    A_0 = [-eps, eps],    A_k = A_{k-1}  union  (A_{k-1} + x_k)        (Lemma 14)
+
+which is the set form of the recurrence ``Y_{k}(z) = Y_{k-1}(z) + (1 - Y_{k-1}(z))
+Y_{k-1}(z - x_k)``. We store ``A_k`` as sorted, disjoint, merged closed intervals and
+compute ``A_k`` from ``A_{k-1}`` by merging two sorted lists in linear time; the 2^n
+subsets are never enumerated.
+
+Complexity
+----------
+Every interval of ``A_k`` is at least ``2 eps`` long and they are disjoint, so their
+number is at most ``min(2^k, span / (2 eps) + 1)`` with ``span = sum |x_i| + 2 eps``.
+The count peaks near ``n = log2(1/eps)``, while the window is still filling: with
+``eps = 1e-6`` and 20 uniform values there are about 650,000 intervals on the whole line,
+half of them inside ``[-1, 1]``. Once the window is covered (about ``n = 30`` here) it is
+a single interval and the hundreds of thousands that remain all lie in the tails, which no
+target in the window ever needs.
+
+Window pruning
+--------------
+When only a window ``[a, b]`` matters and the whole sample is known, a point ``y`` of
+``A_k`` can reach the window at the end only through ``y + s`` with ``s`` a subset sum of
+the values still to come, and those lie in ``[neg_k, pos_k]`` (the sums of the negative
+and of the positive remaining values). So ``A_k`` may be clipped to the *zone*
+``[a - pos_k, b - neg_k]`` without changing ``A_n`` inside the window, nor ``A_k``
+inside the window for any ``k`` (the zone always contains the window). The density
+functions below all clip; only :func:`approximable_set` keeps the whole line.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rsslib._jit import jit
+from rsslib._validate import as_finite_real, as_positive_real, as_sample
+
+#: Refuse inputs whose worst-case interval storage would exceed this many bytes.
+MAX_MEMORY_BYTES = 4 * 2**30
+#: Bytes per interval of capacity: two ping-pong buffers of (lo, hi) float64, and the
+#: merge of A with A + x needs room for twice the current count.
+_BYTES_PER_INTERVAL = 2 * 2 * 8 * 2
+
+_INITIAL_CAPACITY = 64
+
+
+# ---------------------------------------------------------------------------------------
+# kernels
+# ---------------------------------------------------------------------------------------
+@jit
+def _zones(sample, a, b):
+    """Clipping zone [zlo[k], zhi[k]] for A_k: the points that can still reach [a, b]."""
+    n = sample.size
+    zlo = np.empty(n + 1)
+    zhi = np.empty(n + 1)
+    pos = 0.0
+    neg = 0.0
+    for k in range(n, -1, -1):
+        zlo[k] = a - pos
+        zhi[k] = b - neg
+        if k > 0:
+            x = sample[k - 1]
+            if x > 0.0:
+                pos += x
+            else:
+                neg += x
+    return zlo, zhi
+
+
+@jit
+def _union_with_shift(lo, hi, m, x, zlo, zhi, out_lo, out_hi):
+    """Write (A union (A + x)) clipped to [zlo, zhi] into out; return its interval count.
+
+    ``A`` is ``(lo[:m], hi[:m])``, sorted and disjoint, so ``A + x`` is too and one
+    two-pointer pass yields the union sorted by left end; touching or overlapping
+    intervals are merged on the fly.
+    """
+    i = 0
+    j = 0
+    k = 0
+    while i < m or j < m:
+        if j >= m or (i < m and lo[i] <= lo[j] + x):
+            left = lo[i]
+            right = hi[i]
+            i += 1
+        else:
+            left = lo[j] + x
+            right = hi[j] + x
+            j += 1
+        if left < zlo:
+            left = zlo
+        if right > zhi:
+            right = zhi
+        if left > right:
+            continue
+        if k > 0 and left <= out_hi[k - 1]:
+            if right > out_hi[k - 1]:
+                out_hi[k - 1] = right
+        else:
+            out_lo[k] = left
+            out_hi[k] = right
+            k += 1
+    return k
+
+
+@jit
+def _initial(eps, zlo, zhi, capacity):
+    lo = np.empty(capacity)
+    hi = np.empty(capacity)
+    left = max(-eps, zlo)
+    right = min(eps, zhi)
+    m = 0
+    if left <= right:
+        lo[0] = left
+        hi[0] = right
+        m = 1
+    return lo, hi, m
+
+
+@jit
+def _covered_measure(lo, hi, m, a, b):
+    total = 0.0
+    for i in range(m):
+        left = max(lo[i], a)
+        right = min(hi[i], b)
+        if right > left:
+            total += right - left
+    return total
+
+
+@jit
+def _covers(lo, hi, m, a, b):
+    """True if one interval contains [a, b] (intervals are merged, so that is iff)."""
+    if m == 0:
+        return False
+    i = np.searchsorted(lo[:m], a, side="right") - 1
+    return i >= 0 and hi[i] >= b
+
+
+@jit
+def _run(sample, eps, zlo, zhi, a, b, mode):
+    """Run the recurrence over ``sample``.
+
+    mode 0: return the final intervals; mode 1: the trajectory Z_0..Z_n of the covered
+    fraction of [a, b]; mode 2: the cover time (first k with [a, b] inside A_k, or n + 1
+    if never), stopping as soon as the window is covered.
+    """
+    n = sample.size
+    capacity = _INITIAL_CAPACITY
+    lo, hi, m = _initial(eps, zlo[0], zhi[0], capacity)
+    out_lo = np.empty(capacity)
+    out_hi = np.empty(capacity)
+    traj = np.empty(n + 1 if mode == 1 else 0)
+    width = b - a
+    if mode == 1:
+        traj[0] = _covered_measure(lo, hi, m, a, b) / width
+    if mode == 2 and _covers(lo, hi, m, a, b):
+        return lo[:0], hi[:0], traj, 0
+    for k in range(1, n + 1):
+        if 2 * m > out_lo.size:
+            capacity = max(2 * m, 2 * out_lo.size)
+            out_lo = np.empty(capacity)
+            out_hi = np.empty(capacity)
+        m = _union_with_shift(lo, hi, m, sample[k - 1], zlo[k], zhi[k], out_lo, out_hi)
+        lo, out_lo = out_lo, lo
+        hi, out_hi = out_hi, hi
+        if mode == 1:
+            traj[k] = _covered_measure(lo, hi, m, a, b) / width
+        elif mode == 2 and _covers(lo, hi, m, a, b):
+            return lo[:0], hi[:0], traj, k
+    return lo[:m].copy(), hi[:m].copy(), traj, n + 1
+
+
+@jit
+def _cover_time(sample, eps, a, b):
+    zlo, zhi = _zones(sample, a, b)
+    return _run(sample, eps, zlo, zhi, a, b, 2)[3]
+
+
+# ---------------------------------------------------------------------------------------
+# validation helpers
+# ---------------------------------------------------------------------------------------
+def _as_window(window) -> tuple[float, float]:
+    try:
+        a, b = window
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"window must be a pair (a, b), got {window!r}") from exc
+    a = as_finite_real(a, "window[0]")
+    b = as_finite_real(b, "window[1]")
+    if not a < b:
+        raise ValueError(f"window must satisfy a < b (non-empty, not reversed), got {window!r}")
+    return a, b
+
+
+def interval_bound(sample, eps, window=None) -> int:
+    """Worst-case number of intervals the recurrence stores for ``sample``.
+
+    Without a window this bounds ``A_k`` on the whole line,
+    ``min(2^k, sum_{i<=k} |x_i| / (2 eps) + 2)``; with a window it bounds the clipped sets,
+    ``min(2^k, (b - a + sum_{i>k} |x_i|) / (2 eps) + 2)``. The maximum over k is returned.
+    Used to refuse inputs that could exhaust memory before any work is done.
+    """
+    x = as_sample(sample)
+    eps = as_positive_real(eps, "eps")
+    return _interval_bound(x, eps, None if window is None else _as_window(window))
+
+
+def _interval_bound(x, eps, window) -> int:
+    absx = np.abs(x)
+    k = np.arange(x.size + 1)
+    if window is None:
+        extent = np.concatenate([[0.0], np.cumsum(absx)])
+    else:
+        suffix = np.concatenate([np.cumsum(absx[::-1])[::-1], [0.0]])
+        extent = (window[1] - window[0]) + suffix
+    by_length = np.floor(extent / (2.0 * eps)) + 2.0
+    by_subsets = np.exp2(np.minimum(k, 1023).astype(np.float64))
+    return int(np.max(np.minimum(by_length, by_subsets)))
+
+
+def _check_memory(bound: int, what: str) -> None:
+    need = bound * _BYTES_PER_INTERVAL
+    if need > MAX_MEMORY_BYTES:
+        raise ValueError(
+            f"{what} could need up to {bound:,} intervals ({need / 2**30:.1f} GiB), more "
+            f"than the {MAX_MEMORY_BYTES / 2**30:.0f} GiB allowed "
+            "(rsslib.approximable.MAX_MEMORY_BYTES): use a larger eps, fewer values "
+            "or a window"
+        )
+
+
+def _prepare(sample, eps, window):
+    x = as_sample(sample)
+    eps = as_positive_real(eps, "eps")
+    a, b = _as_window(window)
+    _check_memory(_interval_bound(x, eps, (a, b)), f"sample of n={x.size} at eps={eps:g}")
+    zlo, zhi = _zones(x, a, b)
+    return x, eps, a, b, zlo, zhi
+
+
+# ---------------------------------------------------------------------------------------
+# public API
+# ---------------------------------------------------------------------------------------
+def approximable_set(sample, eps) -> tuple[np.ndarray, np.ndarray]:
+    """The eps-approximable values of ``sample`` on the whole real line.
+
+    The set ``{z : |sum_{i in S} x_i - z| <= eps for some S}`` (thesis Definition 3),
+    built by the recurrence of Lemma 14 with linear-time merges.
+
+    Parameters
+    ----------
+    sample : array_like, shape (n,)
+        Finite real values (integer and float32 input is converted to float64).
+    eps : float
+        Approximation tolerance, > 0.
+
+    Returns
+    -------
+    lo, hi : numpy.ndarray, shape (m,)
+        The set is the union of the closed intervals ``[lo[i], hi[i]]``, sorted,
+        disjoint and non-touching. The empty sample gives ``[-eps, eps]``.
+
+    Raises
+    ------
+    ValueError
+        On non-finite or non 1-D samples, ``eps <= 0``, or if the worst-case interval count
+        (see :func:`interval_bound`) exceeds ``MAX_MEMORY_BYTES``.
+    """
+    x = as_sample(sample)
+    eps = as_positive_real(eps, "eps")
+    _check_memory(_interval_bound(x, eps, None), f"sample of n={x.size} at eps={eps:g}")
+    unbounded = np.full(x.size + 1, np.inf)
+    lo, hi, _, _ = _run(x, eps, -unbounded, unbounded, -np.inf, np.inf, 0)
+    return lo, hi
+
+
+def density(sample, eps, window=(-1.0, 1.0)) -> float:
+    """Z_{n,eps}: the fraction of ``window`` made of eps-approximable values (Definition 12).
+
+    With the default window ``[-1, 1]`` this is ``(1/2) * integral_{-1}^{1} Y_n(z) dz``;
+    the empty sample gives ``Z_0 = min(eps, 1)``.
+    """
+    return float(density_trajectory(sample, eps, window)[-1])
+
+
+def density_trajectory(sample, eps, window=(-1.0, 1.0)) -> np.ndarray:
+    """Z_0, ..., Z_n along the prefixes of ``sample``, in one pass (Lemma 14).
+
+    Entry ``k`` is the density of the first ``k`` values. The sequence is non-decreasing,
+    since adding a value only adds approximable points.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n + 1,)
+    """
+    x, eps, a, b, zlo, zhi = _prepare(sample, eps, window)
+    return _run(x, eps, zlo, zhi, a, b, 1)[2]
+
+
+def all_approximable(sample, eps, window=(-1.0, 1.0)) -> bool:
+    """Whether every ``z`` in ``window`` is eps-approximable with ``sample``.
+
+    The event whose probability Theorem 6 bounds. Stops at the first prefix that already
+    covers the window.
+    """
+    x, eps, a, b, zlo, zhi = _prepare(sample, eps, window)
+    return bool(_run(x, eps, zlo, zhi, a, b, 2)[3] <= x.size)
+
+
+def cover_time(sample, eps, window=(-1.0, 1.0)) -> int:
+    """Smallest k such that every z in ``window`` is eps-approximable with the first k values.
+
+    Returns ``n + 1`` if even the whole sample does not cover the window. Because the
+    approximable sets grow with k, ``all_approximable(sample[:k])`` holds exactly when
+    ``k >= cover_time(sample)``.
+    """
+    x, eps, a, b, zlo, zhi = _prepare(sample, eps, window)
+    return int(_run(x, eps, zlo, zhi, a, b, 2)[3])

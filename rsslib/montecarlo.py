@@ -1,0 +1,163 @@
+"""Monte Carlo estimates of the RSS success probability (thesis Problem 4, Theorem 6).
+
+Success for one sample means: every z in the window is eps-approximable. Trials run in
+parallel (``numba.prange``); samples are drawn in Python from
+``np.random.default_rng(seed)`` in fixed-size chunks, so the estimate depends only on the
+arguments, never on the number of threads.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+
+from rsslib._jit import parallel_jit
+from rsslib._validate import as_count, as_positive_real
+from rsslib.approximable import _as_window, _check_memory, _cover_time, _interval_bound
+from rsslib.distributions import _check_dist, draw
+
+#: Trials drawn and processed per chunk (bounds memory; part of the seeded stream layout).
+CHUNK = 4096
+#: critical_n gives up beyond this many values.
+MAX_N = 4096
+_Z95 = 1.959963984540054
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A success probability with its Wilson 95% confidence interval."""
+
+    p: float
+    low: float
+    high: float
+    successes: int
+    trials: int
+
+    def __str__(self) -> str:
+        return f"{self.p:.4f} [{self.low:.4f}, {self.high:.4f}] ({self.trials} trials)"
+
+
+def wilson_interval(successes: int, trials: int, z: float = _Z95) -> tuple[float, float]:
+    """Wilson score interval for a binomial proportion (95% for the default z)."""
+    successes = as_count(successes, "successes")
+    trials = as_count(trials, "trials", minimum=1)
+    if successes > trials:
+        raise ValueError(f"successes ({successes}) must be <= trials ({trials})")
+    p = successes / trials
+    z2 = z * z
+    denom = 1.0 + z2 / trials
+    centre = (p + z2 / (2 * trials)) / denom
+    half = z / denom * math.sqrt(p * (1 - p) / trials + z2 / (4 * trials * trials))
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+@parallel_jit
+def _cover_times_kernel(samples, eps, a, b):
+    out = np.empty(samples.shape[0], dtype=np.int64)
+    for r in numba.prange(samples.shape[0]):
+        out[r] = _cover_time(samples[r], eps, a, b)
+    return out
+
+
+def cover_times(
+    n, eps, trials, dist="uniform", seed=0, window=(-1.0, 1.0), progress=False
+) -> np.ndarray:
+    """Cover time of each of ``trials`` independent samples of ``n`` values.
+
+    The cover time of a sample is the first k such that every z in ``window`` is
+    eps-approximable with its first k values (``n + 1`` if never). The empirical success
+    probability at any ``k <= n`` is then ``mean(times <= k)``: one run gives the whole
+    curve, non-decreasing in k because all prefixes share their values.
+
+    Parameters
+    ----------
+    n : int
+        Values per sample, >= 0.
+    eps : float
+        Tolerance, > 0.
+    trials : int
+        Number of independent samples, >= 1.
+    dist : {"uniform", "product"} or callable
+        See :func:`rsslib.draw`. A callable is called once per chunk as
+        ``dist(rows * n, rng)`` and reshaped to ``(rows, n)``.
+    seed : int
+        Seed of ``np.random.default_rng``.
+    window : (float, float)
+        The targets ``z`` that must all be approximable.
+    progress : bool
+        Print a progress line per chunk to stderr (for long runs).
+
+    Returns
+    -------
+    numpy.ndarray of int64, shape (trials,)
+    """
+    n = as_count(n, "n")
+    eps = as_positive_real(eps, "eps")
+    trials = as_count(trials, "trials", minimum=1)
+    dist = _check_dist(dist)
+    a, b = _as_window(window)
+    rng = np.random.default_rng(seed)
+    out = np.empty(trials, dtype=np.int64)
+    for start in range(0, trials, CHUNK):
+        rows = min(CHUNK, trials - start)
+        samples = draw(rows * n, dist, rng).reshape(rows, n)
+        if n:
+            worst = samples[np.argmax(np.abs(samples).sum(axis=1))]
+            threads = numba.get_num_threads()
+            _check_memory(threads * _interval_bound(worst, eps, (a, b)), f"n={n}, eps={eps:g}")
+        out[start : start + rows] = _cover_times_kernel(samples, eps, a, b)
+        if progress:
+            print(f"\rcover_times: {start + rows:,}/{trials:,} trials", end="", file=sys.stderr)
+    if progress:
+        print(file=sys.stderr)
+    return out
+
+
+def success_probability(
+    n, eps, trials, dist="uniform", seed=0, window=(-1.0, 1.0), progress=False
+) -> Estimate:
+    """Estimate P(every z in ``window`` is eps-approximable with n values) (Theorem 6).
+
+    Returns
+    -------
+    Estimate
+        ``p`` with its Wilson 95% interval ``[low, high]``.
+    """
+    times = cover_times(n, eps, trials, dist, seed, window, progress)
+    successes = int(np.count_nonzero(times <= n))
+    low, high = wilson_interval(successes, times.size)
+    return Estimate(successes / times.size, low, high, successes, times.size)
+
+
+def critical_n(eps, level, trials, dist="uniform", seed=0, window=(-1.0, 1.0)) -> int:
+    """Smallest n whose estimated success probability is at least ``level``.
+
+    Uses :func:`cover_times` on samples of a trial length ``n_max`` (doubled until enough
+    trials are covered): the estimate at n is the fraction of cover times <= n, so the
+    answer is the ``level``-quantile of the cover times.
+
+    Raises
+    ------
+    ValueError
+        If ``level`` is not in (0, 1], or if no n up to ``MAX_N`` reaches it.
+    """
+    eps = as_positive_real(eps, "eps")
+    level = as_positive_real(level, "level")
+    if level > 1.0:
+        raise ValueError(f"level must be in (0, 1], got {level}")
+    trials = as_count(trials, "trials", minimum=1)
+    needed = math.ceil(level * trials - 1e-9)
+    n_max = max(16, 4 * math.ceil(math.log2(1.0 / min(eps, 0.5))))
+    while True:
+        times = np.sort(cover_times(n_max, eps, trials, dist, seed, window))
+        if times[needed - 1] <= n_max:
+            return int(times[needed - 1])
+        if n_max >= MAX_N:
+            raise ValueError(
+                f"fewer than {level:.0%} of the trials are covered with n={MAX_N} values"
+            )
+        n_max = min(2 * n_max, MAX_N)

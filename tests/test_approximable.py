@@ -1,0 +1,155 @@
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import rsslib
+from rsslib import approximable
+from tests.reference import approximable_intervals, covered_fraction, covers
+
+values = st.floats(-1.5, 1.5, allow_nan=False, width=64)
+samples = st.lists(values, max_size=10)
+epsilons = st.sampled_from([1e-4, 1e-3, 0.01, 0.05, 0.2, 1.0, 5.0])
+windows = st.sampled_from([(-1.0, 1.0), (0.0, 1.0), (-3.0, -0.5), (0.25, 0.3)])
+
+
+def assert_same_intervals(lo, hi, expected):
+    assert len(lo) == len(expected)
+    if expected:
+        np.testing.assert_allclose(lo, [e[0] for e in expected], rtol=0, atol=1e-12)
+        np.testing.assert_allclose(hi, [e[1] for e in expected], rtol=0, atol=1e-12)
+
+
+@given(samples, epsilons)
+def test_approximable_set_equals_exhaustive_union(xs, eps):
+    lo, hi = rsslib.approximable_set(np.array(xs), eps)
+    assert_same_intervals(lo, hi, approximable_intervals(xs, eps))
+    assert np.all(np.diff(lo) > 0) and np.all(hi >= lo)
+    assert np.all(lo[1:] > hi[:-1])  # disjoint and not touching
+
+
+@given(samples, epsilons, windows)
+def test_density_and_coverage_equal_exhaustive(xs, eps, window):
+    exact = approximable_intervals(xs, eps)
+    z = rsslib.density(np.array(xs), eps, window)
+    assert z == pytest.approx(covered_fraction(exact, *window), abs=1e-12)
+    assert rsslib.all_approximable(np.array(xs), eps, window) == covers(exact, *window)
+
+
+def test_hundreds_of_random_uniform_samples():
+    rng = np.random.default_rng(7)
+    for _ in range(300):
+        n = int(rng.integers(0, 15))
+        eps = float(10.0 ** rng.uniform(-4, -0.5))
+        xs = rng.uniform(-1, 1, n)
+        exact = approximable_intervals(xs.tolist(), eps)
+        lo, hi = rsslib.approximable_set(xs, eps)
+        assert_same_intervals(lo, hi, exact)
+        assert rsslib.density(xs, eps) == pytest.approx(covered_fraction(exact, -1, 1), abs=1e-12)
+        assert rsslib.all_approximable(xs, eps) == covers(exact, -1, 1)
+
+
+@pytest.mark.parametrize(
+    "xs",
+    [
+        [],
+        [0.0, 0.0, 0.0],
+        [0.5, 0.5, 0.5, 0.5],
+        [-0.3, -0.7, -0.2, -0.9],
+        [1, 2, 3],  # integers: intervals touch exactly at half-integers when eps = 0.5
+    ],
+)
+@pytest.mark.parametrize("eps", [1e-9, 0.5, 1e3])
+def test_edge_cases(xs, eps):
+    lo, hi = rsslib.approximable_set(xs, eps)
+    assert_same_intervals(lo, hi, approximable_intervals(xs, eps))
+    exact = approximable_intervals(xs, eps)
+    assert rsslib.density(xs, eps) == pytest.approx(covered_fraction(exact, -1, 1), abs=1e-12)
+
+
+def test_empty_sample_gives_the_eps_ball_and_z0_equals_eps():
+    lo, hi = rsslib.approximable_set([], 0.25)
+    assert lo.tolist() == [-0.25] and hi.tolist() == [0.25]
+    assert rsslib.density([], 0.25) == 0.25
+    assert rsslib.density([], 3.0) == 1.0
+    assert rsslib.density_trajectory([], 0.1).tolist() == [0.1]
+
+
+def test_touching_intervals_are_merged():
+    lo, hi = rsslib.approximable_set([1, 2, 3], 0.5)
+    assert lo.tolist() == [-0.5] and hi.tolist() == [6.5]
+    assert rsslib.all_approximable([1, 2, 3], 0.5, window=(-0.5, 6.5))
+
+
+@given(samples, epsilons, windows)
+def test_trajectory_is_the_density_of_each_prefix_and_non_decreasing(xs, eps, window):
+    traj = rsslib.density_trajectory(np.array(xs), eps, window)
+    assert traj.shape == (len(xs) + 1,)
+    expected = [
+        covered_fraction(approximable_intervals(xs[:k], eps), *window) for k in range(len(xs) + 1)
+    ]
+    np.testing.assert_allclose(traj, expected, rtol=0, atol=1e-12)
+    assert np.all(np.diff(traj) >= -1e-15)
+
+
+@given(samples, epsilons, windows)
+def test_cover_time_is_first_covering_prefix(xs, eps, window):
+    t = rsslib.cover_time(np.array(xs), eps, window)
+    covered = [covers(approximable_intervals(xs[:k], eps), *window) for k in range(len(xs) + 1)]
+    assert t == (covered.index(True) if any(covered) else len(xs) + 1)
+
+
+def test_integer_and_float32_inputs_are_accepted():
+    ints = rsslib.approximable_set(np.array([1, -2], dtype=np.int32), 0.1)
+    floats = rsslib.approximable_set(np.array([1.0, -2.0]), 0.1)
+    f32 = rsslib.approximable_set(np.array([1.0, -2.0], dtype=np.float32), 0.1)
+    for got in (ints, f32):
+        np.testing.assert_array_equal(got[0], floats[0])
+        np.testing.assert_array_equal(got[1], floats[1])
+
+
+def test_interval_count_respects_its_bound_and_a_covered_window_is_one_interval():
+    rng = np.random.default_rng(3)
+    for n in (10, 20, 30):
+        xs = rng.uniform(-1, 1, n)
+        lo, hi = rsslib.approximable_set(xs, 1e-6)
+        assert len(lo) <= rsslib.interval_bound(xs, 1e-6)
+        meeting_window = int(np.sum((hi >= -1) & (lo <= 1)))
+        if rsslib.all_approximable(xs, 1e-6):
+            assert meeting_window == 1
+
+
+def test_window_pruning_does_not_change_the_density():
+    rng = np.random.default_rng(11)
+    for _ in range(50):
+        xs = rng.uniform(-1, 1, 16)
+        lo, hi = rsslib.approximable_set(xs, 1e-3)
+        full = covered_fraction(list(zip(lo, hi, strict=True)), -1, 1)
+        assert rsslib.density(xs, 1e-3) == pytest.approx(full, abs=1e-12)
+
+
+BAD = [
+    (lambda: rsslib.density([1.0, np.nan], 0.1), "sample must be finite"),
+    (lambda: rsslib.density([np.inf], 0.1), "sample must be finite"),
+    (lambda: rsslib.density(np.ones((2, 2)), 0.1), "sample must be 1-D"),
+    (lambda: rsslib.density([0.1], 0.0), "eps must be > 0"),
+    (lambda: rsslib.density([0.1], -1.0), "eps must be > 0"),
+    (lambda: rsslib.density([0.1], np.nan), "eps must be finite"),
+    (lambda: rsslib.density([0.1], 0.1, window=(1.0, 1.0)), "window must satisfy a < b"),
+    (lambda: rsslib.density([0.1], 0.1, window=(1.0, -1.0)), "window must satisfy a < b"),
+    (lambda: rsslib.density([0.1], 0.1, window=(0.0, np.inf)), r"window\[1\] must be finite"),
+    (lambda: rsslib.density([0.1], 0.1, window=3.0), "window must be a pair"),
+    (lambda: rsslib.approximable_set(np.ones(60), 1e-9), r"GiB"),
+]
+
+
+@pytest.mark.parametrize(("call", "message"), BAD)
+def test_bad_input_raises_value_error_naming_the_argument(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def test_memory_refusal_states_the_size(monkeypatch):
+    monkeypatch.setattr(approximable, "MAX_MEMORY_BYTES", 1000)
+    with pytest.raises(ValueError, match=r"up to [\d,]+ intervals"):
+        rsslib.density(np.full(10, 0.5), 1e-3)
