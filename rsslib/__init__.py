@@ -19,6 +19,7 @@ from rsslib.montecarlo import (
     Estimate,
     cover_times,
     critical_n,
+    success_curve,
     success_probability,
     wilson_interval,
 )
@@ -42,6 +43,7 @@ __all__ = [
     "ssp_to_npp",
     "subset_sums",
     "subsets_summing_to",
+    "success_curve",
     "success_probability",
     "thin_to_uniform",
     "wilson_interval",

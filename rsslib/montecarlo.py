@@ -133,6 +133,30 @@ def success_probability(
     return Estimate(successes / times.size, low, high, successes, times.size)
 
 
+def success_curve(ns, eps, trials, dist="uniform", seed=0, window=(-1.0, 1.0), progress=False):
+    """Success probability at every n in ``ns`` from one set of samples.
+
+    Draws ``trials`` samples of ``max(ns)`` values and reads every estimate off their cover
+    times: the estimate at n uses the first n values of each sample. Each estimate is a
+    valid ``trials``-sample estimate; the curve is non-decreasing in n because the samples
+    are shared (common random numbers).
+
+    Returns
+    -------
+    list of Estimate, one per entry of ``ns``.
+    """
+    ns = [as_count(n, "ns[i]") for n in ns]
+    if not ns:
+        raise ValueError("ns must list at least one sample size")
+    times = cover_times(max(ns), eps, trials, dist, seed, window, progress)
+    out = []
+    for n in ns:
+        successes = int(np.count_nonzero(times <= n))
+        low, high = wilson_interval(successes, times.size)
+        out.append(Estimate(successes / times.size, low, high, successes, times.size))
+    return out
+
+
 def critical_n(eps, level, trials, dist="uniform", seed=0, window=(-1.0, 1.0)) -> int:
     """Smallest n whose estimated success probability is at least ``level``.
 

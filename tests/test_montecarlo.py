@@ -94,3 +94,16 @@ def test_critical_n_bad_level():
         rsslib.critical_n(0.1, 1.5, 10)
     with pytest.raises(ValueError, match="level"):
         rsslib.critical_n(0.1, 0.0, 10)
+
+
+def test_success_curve_reads_prefixes_of_shared_samples():
+    ns, eps, trials, seed = [0, 3, 6, 9], 0.1, 150, 8
+    curve = rsslib.success_curve(ns, eps, trials, seed=seed)
+    rng = np.random.default_rng(seed)
+    samples = rng.uniform(-1, 1, trials * max(ns)).reshape(trials, max(ns))
+    for n, est in zip(ns, curve, strict=True):
+        direct = sum(covers(approximable_intervals(s[:n].tolist(), eps), -1, 1) for s in samples)
+        assert est.successes == direct
+    assert [e.p for e in curve] == sorted(e.p for e in curve)
+    with pytest.raises(ValueError, match="ns"):
+        rsslib.success_curve([], eps, trials)
