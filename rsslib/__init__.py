@@ -24,11 +24,15 @@ from rsslib.montecarlo import (
     wilson_interval,
 )
 from rsslib.partition import karmarkar_karp, npp_to_ssp, ssp_to_npp
+from rsslib.solve import best_subset, best_subsets, best_subsets_for_targets
 
 __all__ = [
     "Estimate",
     "all_approximable",
     "approximable_set",
+    "best_subset",
+    "best_subsets",
+    "best_subsets_for_targets",
     "cover_time",
     "cover_times",
     "critical_n",
