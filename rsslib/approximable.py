@@ -209,13 +209,15 @@ def interval_bound(sample, eps, window=None) -> int:
 
 
 def _interval_bound(x, eps, window) -> int:
-    absx = np.abs(x)
-    k = np.arange(x.size + 1)
+    """Bound of :func:`interval_bound` for a sample, or the largest over the rows of a batch."""
+    absx = np.abs(np.atleast_2d(x))
+    k = np.arange(absx.shape[1] + 1)
+    zeros = np.zeros((absx.shape[0], 1))
     if window is None:
-        extent = np.concatenate([[0.0], np.cumsum(absx)])
+        extent = np.concatenate([zeros, np.cumsum(absx, axis=1)], axis=1)
     else:
-        suffix = np.concatenate([np.cumsum(absx[::-1])[::-1], [0.0]])
-        extent = (window[1] - window[0]) + suffix
+        suffix = np.cumsum(absx[:, ::-1], axis=1)[:, ::-1]
+        extent = (window[1] - window[0]) + np.concatenate([suffix, zeros], axis=1)
     by_length = np.floor(extent / (2.0 * eps)) + 2.0
     by_subsets = np.exp2(np.minimum(k, 1023).astype(np.float64))
     return int(np.max(np.minimum(by_length, by_subsets)))

@@ -105,10 +105,9 @@ def cover_times(
     for start in range(0, trials, CHUNK):
         rows = min(CHUNK, trials - start)
         samples = draw(rows * n, dist, rng).reshape(rows, n)
-        if n:
-            worst = samples[np.argmax(np.abs(samples).sum(axis=1))]
-            threads = numba.get_num_threads()
-            _check_memory(threads * _interval_bound(worst, eps, (a, b)), f"n={n}, eps={eps:g}")
+        if n:  # every thread may hold the worst sample's intervals at once
+            bound = _interval_bound(samples, eps, (a, b))
+            _check_memory(numba.get_num_threads() * bound, f"n={n}, eps={eps:g}")
         out[start : start + rows] = _cover_times_kernel(samples, eps, a, b)
         if progress:
             print(f"\rcover_times: {start + rows:,}/{trials:,} trials", end="", file=sys.stderr)

@@ -153,3 +153,11 @@ def test_memory_refusal_states_the_size(monkeypatch):
     monkeypatch.setattr(approximable, "MAX_MEMORY_BYTES", 1000)
     with pytest.raises(ValueError, match=r"up to [\d,]+ intervals"):
         rsslib.density(np.full(10, 0.5), 1e-3)
+
+
+def test_batch_interval_bound_is_the_largest_row_bound():
+    rng = np.random.default_rng(12)
+    rows = rng.uniform(-1, 1, (30, 12))
+    for window in (None, (-1.0, 1.0)):
+        expected = max(approximable._interval_bound(r, 1e-3, window) for r in rows)
+        assert approximable._interval_bound(rows, 1e-3, window) == expected
