@@ -13,6 +13,7 @@ from rsslib.approximable import (
     density_trajectory,
     interval_bound,
 )
+from rsslib.bounds import packing_lower_bound
 from rsslib.distributions import draw, product_density, thin_to_uniform
 from rsslib.exhaustive import mask_to_bool, subset_sums, subsets_summing_to
 from rsslib.montecarlo import (
@@ -43,6 +44,7 @@ __all__ = [
     "karmarkar_karp",
     "mask_to_bool",
     "npp_to_ssp",
+    "packing_lower_bound",
     "product_density",
     "ssp_to_npp",
     "subset_sums",

@@ -307,6 +307,11 @@ def all_approximable(sample, eps, window=(-1.0, 1.0)) -> bool:
 
     The event whose probability Theorem 6 bounds. Stops at the first prefix that already
     covers the window.
+
+    Intervals that touch in exact arithmetic (for instance sums of 0.01, 0.02, ... with
+    eps = 0.005) can be separated by a rounding gap of a few ulps in floating point, and the
+    window then counts as not covered. For random real samples this has probability zero;
+    for hand-made grids use binary fractions (multiples of powers of two), which are exact.
     """
     x, eps, a, b, zlo, zhi = _prepare(sample, eps, window)
     return bool(_run(x, eps, zlo, zhi, a, b, 2)[3] <= x.size)
