@@ -11,9 +11,16 @@ from rsslib.approximable import (
     cover_time,
     density,
     density_trajectory,
+    expected_next_density,
     interval_bound,
 )
-from rsslib.bounds import packing_lower_bound
+from rsslib.bounds import (
+    ProofBound,
+    packing_lower_bound,
+    proof_constant,
+    proof_constant_limit,
+    proof_sample_size,
+)
 from rsslib.distributions import draw, product_density, thin_to_uniform
 from rsslib.exhaustive import mask_to_bool, subset_sums, subsets_summing_to
 from rsslib.montecarlo import (
@@ -29,6 +36,7 @@ from rsslib.solve import best_subset, best_subsets, best_subsets_for_targets
 
 __all__ = [
     "Estimate",
+    "ProofBound",
     "all_approximable",
     "approximable_set",
     "best_subset",
@@ -40,11 +48,15 @@ __all__ = [
     "density",
     "density_trajectory",
     "draw",
+    "expected_next_density",
     "interval_bound",
     "karmarkar_karp",
     "mask_to_bool",
     "npp_to_ssp",
     "packing_lower_bound",
+    "proof_constant",
+    "proof_constant_limit",
+    "proof_sample_size",
     "product_density",
     "ssp_to_npp",
     "subset_sums",

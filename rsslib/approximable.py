@@ -246,8 +246,8 @@ def _prepare(sample, eps, window):
 # ---------------------------------------------------------------------------------------
 # public API
 # ---------------------------------------------------------------------------------------
-def approximable_set(sample, eps) -> tuple[np.ndarray, np.ndarray]:
-    """The eps-approximable values of ``sample`` on the whole real line.
+def approximable_set(sample, eps, window=None) -> tuple[np.ndarray, np.ndarray]:
+    """The eps-approximable values of ``sample``, on the whole line or inside ``window``.
 
     The set ``{z : |sum_{i in S} x_i - z| <= eps for some S}`` (thesis Definition 3),
     built by the recurrence of Lemma 14 with linear-time merges.
@@ -258,6 +258,9 @@ def approximable_set(sample, eps) -> tuple[np.ndarray, np.ndarray]:
         Finite real values (integer and float32 input is converted to float64).
     eps : float
         Approximation tolerance, > 0.
+    window : (float, float), optional
+        If given, return the set intersected with ``[a, b]``, computed with window pruning
+        (much less memory for small eps).
 
     Returns
     -------
@@ -268,9 +271,13 @@ def approximable_set(sample, eps) -> tuple[np.ndarray, np.ndarray]:
     Raises
     ------
     ValueError
-        On non-finite or non 1-D samples, ``eps <= 0``, or if the worst-case interval count
-        (see :func:`interval_bound`) exceeds ``MAX_MEMORY_BYTES``.
+        On non-finite or non 1-D samples, ``eps <= 0``, a bad window, or if the worst-case
+        interval count (see :func:`interval_bound`) exceeds ``MAX_MEMORY_BYTES``.
     """
+    if window is not None:
+        x, eps, a, b, zlo, zhi = _prepare(sample, eps, window)
+        lo, hi, _, _ = _run(x, eps, zlo, zhi, a, b, 0)
+        return lo, hi
     x = as_sample(sample)
     eps = as_positive_real(eps, "eps")
     _check_memory(_interval_bound(x, eps, None), f"sample of n={x.size} at eps={eps:g}")
@@ -326,3 +333,68 @@ def cover_time(sample, eps, window=(-1.0, 1.0)) -> int:
     """
     x, eps, a, b, zlo, zhi = _prepare(sample, eps, window)
     return int(_run(x, eps, zlo, zhi, a, b, 2)[3])
+
+
+def _measure_antiderivative(lo, hi):
+    """H with H(t) = integral_{-inf}^t |A intersect (-inf, s]| ds for A = union [lo_i, hi_i].
+
+    |A intersect (-inf, s]| is piecewise linear, so H is piecewise quadratic; prefix sums over
+    the intervals evaluate it in O(log m) per point.
+    """
+    length = hi - lo
+    s_sq = np.concatenate([[0.0], np.cumsum(length**2 / 2)])
+    s_len = np.concatenate([[0.0], np.cumsum(length)])
+    s_len_hi = np.concatenate([[0.0], np.cumsum(length * hi)])
+
+    def H(t):
+        t = np.asarray(t, dtype=np.float64)
+        j = np.searchsorted(hi, t, side="right")  # intervals entirely left of t
+        out = s_sq[j] + t * s_len[j] - s_len_hi[j]
+        inside = (j < lo.size) & (lo[np.minimum(j, lo.size - 1)] < t) if lo.size else j < 0
+        if lo.size:
+            out = out + np.where(inside, (t - lo[np.minimum(j, lo.size - 1)]) ** 2 / 2, 0.0)
+        return out
+
+    return H
+
+
+def expected_next_density(sample, eps, window=(-1.0, 1.0), clipped=False) -> float:
+    """E[Z_{n+1} | X_1..X_n] exactly, for a new value X_{n+1} uniform on [-1, 1].
+
+    With A the approximable set of ``sample`` and W the window, a point z of W \\ A becomes
+    approximable when z - x lands in A, so (Eq. 3.3 of the thesis)
+
+        E[Z_{n+1}] = Z_n + 1 / (2 |W|) * integral over W \\ A of |A intersect [z-1, z+1]| dz.
+
+    The inner measure is piecewise linear in z, and the integral is evaluated in closed form.
+
+    Parameters
+    ----------
+    sample, eps, window
+        As for :func:`density`.
+    clipped : bool
+        Compute instead E[Z^_{n+1} | X_1..X_n] for the clipped process of Eq. 3.6, in which
+        z - x must itself lie in the window: A is replaced by its part inside W.
+
+    Returns
+    -------
+    float
+    """
+    x = as_sample(sample)
+    eps = as_positive_real(eps, "eps")
+    a, b = _as_window(window)
+    reach = (a, b) if clipped else (a - 1.0, b + 1.0)
+    lo, hi = approximable_set(x, eps, window=reach)
+    H = _measure_antiderivative(lo, hi)
+    # the uncovered part of the window: gaps of A inside [a, b]
+    inside_lo = np.clip(lo, a, b)
+    inside_hi = np.clip(hi, a, b)
+    gap_lo = np.concatenate([[a], inside_hi])
+    gap_hi = np.concatenate([inside_lo, [b]])
+    keep = gap_hi > gap_lo
+    u, v = gap_lo[keep], gap_hi[keep]
+    # integral_u^v (G(z+1) - G(z-1)) dz = H(v+1) - H(u+1) - H(v-1) + H(u-1)
+    gained = np.sum(H(v + 1) - H(u + 1) - H(v - 1) + H(u - 1))
+    covered = float(np.sum(inside_hi - inside_lo))
+    width = b - a
+    return covered / width + gained / (2.0 * width)

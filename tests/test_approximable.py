@@ -161,3 +161,54 @@ def test_batch_interval_bound_is_the_largest_row_bound():
     for window in (None, (-1.0, 1.0)):
         expected = max(approximable._interval_bound(r, 1e-3, window) for r in rows)
         assert approximable._interval_bound(rows, 1e-3, window) == expected
+
+
+def _numeric_expected_density(xs, eps, clipped, points=4001):
+    """Average of Z_{n+1}(x) over a grid of new values x (trapezoid rule)."""
+    grid = np.linspace(-1, 1, points)
+    if not clipped:
+        values = [rsslib.density(np.append(xs, x), eps) for x in grid]
+    else:
+        lo, hi = rsslib.approximable_set(xs, eps, window=(-1.0, 1.0))
+        values = []
+        for x in grid:
+            shifted = list(zip(lo + x, hi + x, strict=True))
+            both = sorted(list(zip(lo, hi, strict=True)) + shifted)
+            merged = []
+            for a, b in both:
+                if merged and a <= merged[-1][1]:
+                    merged[-1][1] = max(merged[-1][1], b)
+                else:
+                    merged.append([a, b])
+            values.append(covered_fraction(merged, -1, 1))
+    return np.trapezoid(values, grid) / 2
+
+
+@pytest.mark.parametrize("clipped", [False, True])
+def test_expected_next_density_matches_numerical_integration(clipped):
+    rng = np.random.default_rng(21)
+    for n in (0, 1, 2, 4, 7, 10):
+        xs = rng.uniform(-1, 1, n)
+        exact = rsslib.expected_next_density(xs, 0.03, clipped=clipped)
+        assert exact == pytest.approx(_numeric_expected_density(xs, 0.03, clipped), abs=2e-5)
+
+
+def test_proposition_16_holds_on_random_prefixes():
+    rng = np.random.default_rng(22)
+    for _ in range(200):
+        xs = rng.uniform(-1, 1, int(rng.integers(0, 14)))
+        eps = float(10 ** rng.uniform(-3, -1))
+        z = rsslib.density(xs, eps)
+        bound = z * (1 + (1 - z) / 4)
+        assert rsslib.expected_next_density(xs, eps) >= bound - 1e-12
+        assert rsslib.expected_next_density(xs, eps, clipped=True) >= bound - 1e-12
+
+
+def test_windowed_approximable_set_is_the_whole_line_set_cut_to_the_window():
+    rng = np.random.default_rng(23)
+    xs = rng.uniform(-1, 1, 12)
+    lo, hi = rsslib.approximable_set(xs, 0.01)
+    wlo, whi = rsslib.approximable_set(xs, 0.01, window=(-0.7, 0.4))
+    keep = (hi >= -0.7) & (lo <= 0.4)
+    np.testing.assert_allclose(wlo, np.clip(lo[keep], -0.7, 0.4), atol=1e-12)
+    np.testing.assert_allclose(whi, np.clip(hi[keep], -0.7, 0.4), atol=1e-12)

@@ -37,3 +37,45 @@ def test_window_length_enters_the_bound():
         rsslib.packing_lower_bound(0.01, window=(1, 1))
     with pytest.raises(ValueError, match="eps"):
         rsslib.packing_lower_bound(-1)
+
+
+@pytest.mark.parametrize("accounting", ["corrected", "as written"])
+@pytest.mark.parametrize("eps", [0.3, 0.05, 1e-3, 1e-6])
+def test_proof_sample_size_is_certified_and_minimal_for_its_beta(eps, accounting):
+    from rsslib.bounds import _certified
+
+    bound = rsslib.proof_sample_size(eps, accounting)
+    assert _certified(bound.n, bound.beta, eps, accounting) == bound.k
+    assert _certified(bound.n - 1, bound.beta, eps, accounting) is None
+    assert 0 < bound.k < bound.n
+    assert bound.constant == pytest.approx(bound.n / np.log(1 / (2 * eps)))
+
+
+def test_corrected_accounting_never_certifies_fewer_values():
+    for eps in (0.3, 0.1, 1e-2, 1e-5):
+        corrected = rsslib.proof_sample_size(eps, "corrected").n
+        assert corrected >= rsslib.proof_sample_size(eps, "as written").n
+
+
+@pytest.mark.parametrize("accounting", ["corrected", "as written"])
+def test_proof_constant_tends_to_its_closed_form_limit(accounting):
+    limit, beta = rsslib.proof_constant_limit(accounting)
+    assert 0 < beta < 1 / 8
+    far = rsslib.proof_constant(1e-60, accounting)
+    assert far == pytest.approx(limit, rel=0.02)
+    # and it decreases towards the limit
+    assert rsslib.proof_constant(1e-4, accounting) > far > limit * 0.99
+
+
+def test_proof_bounds_reject_bad_arguments():
+    with pytest.raises(ValueError, match="1/3"):
+        rsslib.proof_sample_size(0.4)
+    with pytest.raises(ValueError, match="accounting"):
+        rsslib.proof_sample_size(0.1, "optimistic")
+
+
+def test_tiny_eps_does_not_underflow_into_a_free_decay_phase():
+    # 0.875**m underflows to 0 for m > 5500; the decay failure must still count
+    for accounting in ("corrected", "as written"):
+        limit, _ = rsslib.proof_constant_limit(accounting)
+        assert rsslib.proof_constant(1e-200, accounting) >= limit
