@@ -13,6 +13,7 @@ from rsslib.approximable import (
     density_trajectory,
     expected_next_density,
     interval_bound,
+    next_density,
 )
 from rsslib.bounds import (
     ProofBound,
@@ -52,6 +53,7 @@ __all__ = [
     "interval_bound",
     "karmarkar_karp",
     "mask_to_bool",
+    "next_density",
     "npp_to_ssp",
     "packing_lower_bound",
     "proof_constant",

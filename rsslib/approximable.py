@@ -398,3 +398,48 @@ def expected_next_density(sample, eps, window=(-1.0, 1.0), clipped=False) -> flo
     covered = float(np.sum(inside_hi - inside_lo))
     width = b - a
     return covered / width + gained / (2.0 * width)
+
+
+def next_density(sample, eps, x, window=(-1.0, 1.0), clipped=False) -> np.ndarray:
+    """Z_{n+1} as a function of the next value: the density after appending each ``x``.
+
+    Parameters
+    ----------
+    sample, eps, window
+        As for :func:`density`; ``sample`` holds X_1..X_n.
+    x : float or array_like
+        Candidate values of X_{n+1}.
+    clipped : bool
+        Return instead the clipped Z^_{n+1} of the thesis's Eq. 3.6, which only counts the
+        new points z whose partner z - x lies in the window.
+
+    Returns
+    -------
+    numpy.ndarray
+        One density per entry of ``x``.
+    """
+    xs = as_sample(np.atleast_1d(x), "x")
+    eps = as_positive_real(eps, "eps")
+    a, b = _as_window(window)
+    # points z - x with z in the window: the window itself if clipped, else widened by |x|
+    spread = float(np.max(np.abs(xs), initial=0.0))
+    reach = (a, b) if clipped else (a - spread, b + spread)
+    lo, hi = approximable_set(as_sample(sample), eps, window=reach)
+    out = np.empty(xs.size)
+    for i, shift in enumerate(xs):
+        out[i] = _union_measure(lo, hi, lo + shift, hi + shift, a, b) / (b - a)
+    return out
+
+
+def _union_measure(lo1, hi1, lo2, hi2, a, b):
+    """Length of ([lo1, hi1] u [lo2, hi2]) intersected with [a, b] (sorted disjoint lists)."""
+    lo = np.clip(np.concatenate([lo1, lo2]), a, b)
+    hi = np.clip(np.concatenate([hi1, hi2]), a, b)
+    order = np.argsort(lo, kind="stable")
+    lo, hi = lo[order], hi[order]
+    reach = np.maximum.accumulate(hi)
+    # a new component starts where an interval begins beyond everything before it
+    starts = np.concatenate([[True], lo[1:] > reach[:-1]])
+    first = np.flatnonzero(starts)
+    last_reach = reach[np.concatenate([first[1:] - 1, [lo.size - 1]])]
+    return float(np.sum(last_reach - lo[first])) if lo.size else 0.0

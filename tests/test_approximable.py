@@ -212,3 +212,25 @@ def test_windowed_approximable_set_is_the_whole_line_set_cut_to_the_window():
     keep = (hi >= -0.7) & (lo <= 0.4)
     np.testing.assert_allclose(wlo, np.clip(lo[keep], -0.7, 0.4), atol=1e-12)
     np.testing.assert_allclose(whi, np.clip(hi[keep], -0.7, 0.4), atol=1e-12)
+
+
+def test_next_density_matches_appending_the_value():
+    rng = np.random.default_rng(24)
+    for _ in range(40):
+        xs = rng.uniform(-1, 1, int(rng.integers(0, 10)))
+        new = rng.uniform(-1, 1, 5)
+        expected = [rsslib.density(np.append(xs, v), 0.02) for v in new]
+        np.testing.assert_allclose(rsslib.next_density(xs, 0.02, new), expected, atol=1e-12)
+
+
+def test_clipped_next_density_is_below_both_z_next_and_twice_z():
+    # Eq. 3.7 and Eq. 3.8 of the thesis
+    rng = np.random.default_rng(25)
+    grid = np.linspace(-1, 1, 201)
+    for _ in range(60):
+        xs = rng.uniform(-1, 1, int(rng.integers(0, 12)))
+        z = rsslib.density(xs, 0.01)
+        clipped = rsslib.next_density(xs, 0.01, grid, clipped=True)
+        assert np.all(clipped <= rsslib.next_density(xs, 0.01, grid) + 1e-12)
+        assert np.all(clipped <= 2 * z + 1e-12)
+        assert np.all(clipped >= z - 1e-12)
