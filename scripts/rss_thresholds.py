@@ -15,7 +15,6 @@ dist, window, eps, trials, n_max, cover_time, count.
 """
 
 import argparse
-import csv
 import math
 import time
 from pathlib import Path
@@ -23,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 import rsslib
+from rsslib.thresholds import CoverTimes, write_cover_times
 
 OUT = Path(__file__).resolve().parents[1] / "book" / "rss" / "data" / "cover_times.csv"
 EPSILONS = (0.2, 0.1, 0.05, 0.02, 0.01, 5e-3, 2e-3, 1e-3, 5e-4, 2e-4, 1e-4)
@@ -34,7 +34,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="few trials, print only")
     args = parser.parse_args(argv)
-    rows = []
+    table = {}
     for dist, half, per_bit in CONFIGS:
         for k, eps in enumerate(EPSILONS):
             trials = 200 if args.quick else max(2000, math.ceil(20 / eps))
@@ -51,18 +51,13 @@ def main(argv=None):
                 f"({time.perf_counter() - t0:.1f} s)",
                 flush=True,
             )
-            rows += [
-                (dist, half, eps, trials, n_max, int(v), int(c))
-                for v, c in zip(values, counts, strict=True)
-            ]
+            histogram = {int(v): int(c) for v, c in zip(values, counts, strict=True)}
+            table[(dist, half, eps)] = CoverTimes(trials, n_max, histogram)
     if args.quick:
         return
     OUT.parent.mkdir(parents=True, exist_ok=True)
-    with OUT.open("w", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["dist", "window", "eps", "trials", "n_max", "cover_time", "count"])
-        writer.writerows(rows)
-    print(f"wrote {len(rows)} rows to {OUT.relative_to(OUT.parents[3])}")
+    rows = write_cover_times(OUT, table)
+    print(f"wrote {rows} rows to {OUT.relative_to(OUT.parents[3])}")
 
 
 if __name__ == "__main__":
