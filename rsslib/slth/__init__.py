@@ -1,0 +1,30 @@
+"""Strong Lottery Tickets for convolutional networks (thesis Chapter 4), in torch.
+
+Tensors use torch's layouts: filters ``(out, in, kh, kw)``, inputs ``(N, C, H, W)``, and
+float64 throughout, since the approximations are checked to 1e-6 and beyond.
+
+- :mod:`~rsslib.slth.conv`: the thesis's convolution and its fast equivalent.
+- :mod:`~rsslib.slth.network`: simple CNNs (Definition 28) and the random network of
+  Theorem 31.
+- :mod:`~rsslib.slth.prune`: the pruning construction of Proposition 32, Lemma 34 and
+  Theorem 31, solved exactly with :func:`rsslib.best_subsets`.
+- :mod:`~rsslib.slth.error`: exact and certified sup errors over inputs in [0, 1].
+"""
+
+from rsslib.slth.conv import conv, thesis_conv
+from rsslib.slth.error import layer_sup_error, sup_error
+from rsslib.slth.network import SimpleCNN, normalise_filters, random_cnn, required_width
+from rsslib.slth.prune import effective_filters, prune
+
+__all__ = [
+    "SimpleCNN",
+    "conv",
+    "effective_filters",
+    "layer_sup_error",
+    "normalise_filters",
+    "prune",
+    "random_cnn",
+    "required_width",
+    "sup_error",
+    "thesis_conv",
+]

@@ -1,0 +1,128 @@
+"""Simple CNNs (Definition 28) and the random network of Theorem 31."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import torch
+
+from rsslib.slth.conv import conv
+
+
+class SimpleCNN(torch.nn.Module):
+    """Bias-free CNN ``K_l * relu(K_{l-1} * ... relu(K_1 * X))`` (thesis Definition 28).
+
+    Parameters
+    ----------
+    filters : sequence of tensors (c_i, c_{i-1}, d_i, d_i)
+        Consecutive filters must agree on channels. They are stored as float64 copies;
+        ``.filters`` gives them back.
+    """
+
+    def __init__(self, filters: Sequence[torch.Tensor]):
+        super().__init__()
+        filters = [torch.as_tensor(f, dtype=torch.float64).detach().clone() for f in filters]
+        if not filters:
+            raise ValueError("filters must hold at least one filter")
+        for i, f in enumerate(filters):
+            if f.dim() != 4 or f.shape[2] != f.shape[3]:
+                raise ValueError(
+                    f"filters[{i}] must have shape (out, in, d, d), got {tuple(f.shape)}"
+                )
+            if i and f.shape[1] != filters[i - 1].shape[0]:
+                raise ValueError(
+                    f"filters[{i}] expects {f.shape[1]} input channels but filters[{i - 1}] "
+                    f"outputs {filters[i - 1].shape[0]}"
+                )
+        self._filters = torch.nn.ParameterList(torch.nn.Parameter(f) for f in filters)
+
+    @property
+    def filters(self) -> list[torch.Tensor]:
+        return [f.detach() for f in self._filters]
+
+    @property
+    def channels(self) -> list[int]:
+        return [self._filters[0].shape[1]] + [f.shape[0] for f in self._filters]
+
+    def parameter_count(self) -> int:
+        return sum(f.numel() for f in self._filters)
+
+    def forward(self, X: torch.Tensor) -> torch.Tensor:
+        X = torch.as_tensor(X, dtype=torch.float64)
+        if X.dim() != 4 or X.shape[1] != self.channels[0]:
+            raise ValueError(
+                f"X must have shape (N, {self.channels[0]}, D, D), got {tuple(X.shape)}"
+            )
+        for i, f in enumerate(self._filters):
+            X = conv(f, X)
+            if i < len(self._filters) - 1:
+                X = torch.relu(X)
+        return X
+
+
+def _check_architecture(channels, kernel_sizes):
+    channels = [int(c) for c in channels]
+    kernel_sizes = [int(d) for d in kernel_sizes]
+    if len(channels) != len(kernel_sizes) + 1 or not kernel_sizes:
+        raise ValueError("channels must list c_0..c_l and kernel_sizes d_1..d_l (l >= 1)")
+    if min(channels) < 1 or min(kernel_sizes) < 1:
+        raise ValueError("channels and kernel sizes must be positive")
+    return channels, kernel_sizes
+
+
+def required_width(channels, kernel_sizes, eps: float, C: float) -> list[int]:
+    """Widths ``n_i = ceil(C c_i log(c_{i-1} c_i d_i^2 l / eps))`` of Theorem 31.
+
+    The theorem only says that some universal C works; the chapters of Part III measure which
+    C is enough in practice.
+    """
+    channels, kernel_sizes = _check_architecture(channels, kernel_sizes)
+    if not (eps > 0 and C > 0):
+        raise ValueError("eps and C must be > 0")
+    depth = len(kernel_sizes)
+    return [
+        math.ceil(
+            C
+            * channels[i + 1]
+            * math.log(channels[i] * channels[i + 1] * kernel_sizes[i] ** 2 * depth / eps)
+        )
+        for i in range(depth)
+    ]
+
+
+def random_cnn(channels, kernel_sizes, widths, seed: int = 0) -> SimpleCNN:
+    """The 2l-layer random network N_0 of Theorem 31, entries uniform on [-1, 1].
+
+    Layer 2i-1 has shape (n_i, c_{i-1}, d_i, d_i) and layer 2i has shape (c_i, n_i, 1, 1).
+    """
+    channels, kernel_sizes = _check_architecture(channels, kernel_sizes)
+    widths = [int(n) for n in widths]
+    if len(widths) != len(kernel_sizes) or min(widths) < 1:
+        raise ValueError("widths must list a positive n_i for every target layer")
+    gen = torch.Generator().manual_seed(int(seed))
+    filters = []
+    for i, (d, n) in enumerate(zip(kernel_sizes, widths, strict=True)):
+        shape_u = (n, channels[i], d, d)
+        shape_v = (channels[i + 1], n, 1, 1)
+        filters.append(2 * torch.rand(shape_u, generator=gen, dtype=torch.float64) - 1)
+        filters.append(2 * torch.rand(shape_v, generator=gen, dtype=torch.float64) - 1)
+    return SimpleCNN(filters)
+
+
+def normalise_filters(filters) -> tuple[list[torch.Tensor], float]:
+    """Rescale every filter to l1 norm 1; return the filters and the factor lost.
+
+    ReLU is positively homogeneous, so ``f(X) = scale * f_normalised(X)`` where ``scale`` is
+    the product of the original l1 norms: a network outside the theorem's class (filters with
+    l1 norm above 1) becomes one inside it, up to a known output scale.
+    """
+    out, scale = [], 1.0
+    for i, f in enumerate(filters):
+        f = torch.as_tensor(f, dtype=torch.float64)
+        norm = float(f.abs().sum())
+        if norm == 0.0:
+            raise ValueError(f"filters[{i}] is zero")
+        out.append(f / norm)
+        scale *= norm
+    return out, scale

@@ -1,0 +1,174 @@
+"""The pruning construction of the thesis's proof (Proposition 32, Lemma 34, Theorem 31).
+
+A target layer K (c1 x c0 x d x d) is approximated by a random pair: U (n x c0 x d x d),
+then ReLU, then V (c1 x n x 1 x 1). Three moves make the pair a Random Subset Sum machine:
+
+1. Keep only positive entries of U. Inputs are non-negative (images, or outputs of a
+   ReLU), so U+ * X >= 0 and the ReLU in between acts as the identity: the pair is the
+   linear filter ``L[l,k,a,b] = sum_t V[l,t] U+[t,k,a,b]``.
+2. Split the n hidden channels into c1 blocks of n // c1 and keep V[l, t] only for t in
+   block l: output channel l is served by its own block (a block-diagonal mask on V).
+3. For each target weight K[l,k,a,b], choose which of the products V[l,t] U+[t,k,a,b]
+   (t in block l, U positive) to keep: a subset sum problem, solved exactly by
+   :func:`rsslib.best_subsets` on the first ``max_terms`` usable products.
+
+Products of two uniforms are (1/2, log 2 / 2)-super-uniform (Lemma 11), so by
+Corollary 10 a block of O(log(1/tau)) channels approximates every weight to tau.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import torch
+
+from rsslib.slth.network import SimpleCNN
+from rsslib.solve import best_subsets
+
+
+def _as_filters(net, name):
+    if isinstance(net, SimpleCNN):
+        return net.filters
+    try:
+        return [torch.as_tensor(f, dtype=torch.float64) for f in net]
+    except TypeError as exc:
+        raise ValueError(f"{name} must be a SimpleCNN or a list of filters") from exc
+
+
+def _check_pairs(random_filters, target_filters, tol=1e-9):
+    if len(random_filters) != 2 * len(target_filters):
+        raise ValueError(
+            f"the random network needs 2 filters per target layer: got {len(random_filters)} "
+            f"for {len(target_filters)} target layers"
+        )
+    for i, K in enumerate(target_filters):
+        U, V = random_filters[2 * i], random_filters[2 * i + 1]
+        c1, c0, d, _ = K.shape
+        if U.shape[1:] != (c0, d, d):
+            raise ValueError(
+                f"layer {i}: random filter {2 * i} has shape {tuple(U.shape)}, expected "
+                f"(n, {c0}, {d}, {d}) to match the target {tuple(K.shape)}"
+            )
+        if V.shape != (c1, U.shape[0], 1, 1):
+            raise ValueError(
+                f"layer {i}: random filter {2 * i + 1} has shape {tuple(V.shape)}, expected "
+                f"({c1}, {U.shape[0]}, 1, 1)"
+            )
+        if U.shape[0] < c1:
+            raise ValueError(
+                f"layer {i}: width n={U.shape[0]} is smaller than the {c1} output channels, "
+                "so the block structure (one block of n // c1 channels per output) is empty"
+            )
+        norm = float(K.abs().sum())
+        if norm > 1 + tol:
+            raise ValueError(
+                f"layer {i}: the target filter has l1 norm {norm:.4g} > 1, outside the class "
+                "of Theorem 31; rescale it with rsslib.slth.normalise_filters (ReLU networks "
+                "are positively homogeneous, so only the output scale changes)"
+            )
+
+
+def prune(random_net, target, eps: float, max_terms: int = 24):
+    """Prune ``random_net`` so that it approximates ``target`` (the proof's construction).
+
+    Parameters
+    ----------
+    random_net : SimpleCNN
+        The 2l-layer random network of :func:`rsslib.slth.random_cnn`.
+    target : SimpleCNN or list of filters
+        l filters (c_i, c_{i-1}, d_i, d_i) with l1 norm at most 1 each.
+    eps : float
+        Target sup error; each weight gets the budget ``eps / (l d_i^2 c_{i-1})`` of the
+        proof (the subset sums are solved exactly, the budget is only reported against).
+    max_terms : int
+        Usable products per weight handed to the exact solver (more: smaller errors, time
+        growing like 2^(max_terms/2)).
+
+    Returns
+    -------
+    pruned : SimpleCNN
+        The random filters with masks applied: every kept entry equals the random entry.
+    report : list of dict
+        Per layer: ``max_weight_error``, ``budget``, ``within_budget``, ``kept``, ``total``,
+        ``sparsity``, ``instances`` and ``seconds``.
+    """
+    random_filters = _as_filters(random_net, "random_net")
+    target_filters = _as_filters(target, "target")
+    _check_pairs(random_filters, target_filters)
+    if not eps > 0:
+        raise ValueError(f"eps must be > 0, got {eps}")
+    if not 1 <= int(max_terms) <= 40:
+        raise ValueError(f"max_terms must be in 1..40, got {max_terms}")
+    depth = len(target_filters)
+    pruned, report = [], []
+    for i, K in enumerate(target_filters):
+        t0 = time.perf_counter()
+        U, V = random_filters[2 * i].numpy(), random_filters[2 * i + 1].numpy()
+        c1, c0, d, _ = K.shape
+        block = U.shape[0] // c1
+        keep_u = np.zeros(U.shape, dtype=bool)
+        keep_v = np.zeros(V.shape, dtype=bool)
+        samples, targets, owners = [], [], []
+        for out in range(c1):
+            channels = np.arange(out * block, (out + 1) * block)
+            keep_v[out, channels, 0, 0] = True
+            # rows: target weights (k, a, b) of output channel `out`; columns: channels t
+            u = U[channels].reshape(block, -1).T
+            products = V[out, channels, 0, 0][None, :] * np.where(u > 0, u, 0.0)
+            usable = (u > 0) & (np.cumsum(u > 0, axis=1) <= max_terms)
+            order = np.argsort(~usable, axis=1, kind="stable")[:, :max_terms]
+            samples.append(np.take_along_axis(np.where(usable, products, 0.0), order, axis=1))
+            targets.append(K[out].numpy().reshape(-1))
+            owners.append((out, channels, order))
+        width = max(s.shape[1] for s in samples)
+        batch = np.vstack([np.pad(s, ((0, 0), (0, width - s.shape[1]))) for s in samples])
+        masks, errors = best_subsets(batch, np.concatenate(targets))
+        row = 0
+        for _out, channels, order in owners:
+            rows = order.shape[0]
+            chosen = masks[row : row + rows, : order.shape[1]]
+            for w in range(rows):
+                picked = channels[order[w, chosen[w]]]
+                k, rest = divmod(w, d * d)
+                a, b = divmod(rest, d)
+                keep_u[picked, k, a, b] = True
+            row += rows
+        new_u = torch.from_numpy(np.where(keep_u, U, 0.0))
+        new_v = torch.from_numpy(np.where(keep_v, V, 0.0))
+        pruned += [new_u, new_v]
+        kept = int(keep_u.sum() + keep_v.sum())
+        total = U.size + V.size
+        budget = eps / (depth * d * d * c0)
+        report.append(
+            {
+                "layer": i,
+                "max_weight_error": float(errors.max(initial=0.0)),
+                "budget": budget,
+                "within_budget": bool(errors.max(initial=0.0) <= budget),
+                "kept": kept,
+                "total": total,
+                "sparsity": 1 - kept / total,
+                "instances": int(errors.size),
+                "seconds": time.perf_counter() - t0,
+            }
+        )
+    return SimpleCNN(pruned), report
+
+
+def effective_filters(pruned) -> list[torch.Tensor]:
+    """The linear filter each pruned pair computes on non-negative inputs.
+
+    ``L[l,k,a,b] = sum_t V[l,t] U[t,k,a,b]``; valid because the pruned U is non-negative, so
+    the ReLU between U and V never clips (checked).
+    """
+    filters = _as_filters(pruned, "pruned")
+    if len(filters) % 2:
+        raise ValueError("a pruned network has an even number of filters (pairs U, V)")
+    out = []
+    for i in range(0, len(filters), 2):
+        U, V = filters[i], filters[i + 1]
+        if bool((U < 0).any()):
+            raise ValueError(f"filter {i} has negative entries: the ReLU is not the identity")
+        out.append(torch.einsum("lt,tkab->lkab", V[:, :, 0, 0], U))
+    return out

@@ -1,0 +1,197 @@
+import itertools
+
+import numpy as np
+import pytest
+import torch
+
+from rsslib import slth
+
+
+def naive_thesis_conv(K, X):
+    """Eq. 4.2 with 1-based indices, straight from the definition (tiny tensors only)."""
+    n, c0, D, _ = X.shape
+    c1, _, d, _ = K.shape
+    out = torch.zeros(n, c1, D, D, dtype=torch.float64)
+    for s, o, i, j in itertools.product(range(n), range(c1), range(1, D + 1), range(1, D + 1)):
+        total = 0.0
+        for ip, jp, k in itertools.product(range(1, d + 1), range(1, d + 1), range(c0)):
+            r, c = i - ip + 1, j - jp + 1
+            if 1 <= r <= D and 1 <= c <= D:
+                total += float(K[o, k, ip - 1, jp - 1]) * float(X[s, k, r - 1, c - 1])
+        out[s, o, i - 1, j - 1] = total
+    return out
+
+
+@pytest.mark.parametrize(
+    ("c0", "c1", "d", "D"), [(1, 1, 1, 3), (2, 3, 2, 4), (3, 2, 3, 3), (1, 2, 3, 5)]
+)
+def test_convolutions_follow_the_definition(c0, c1, d, D):
+    gen = torch.Generator().manual_seed(c0 * 100 + d * 10 + D)
+    K = torch.randn(c1, c0, d, d, generator=gen, dtype=torch.float64)
+    X = torch.randn(2, c0, D, D, generator=gen, dtype=torch.float64)
+    reference = naive_thesis_conv(K, X)
+    torch.testing.assert_close(slth.thesis_conv(K, X), reference, rtol=0, atol=1e-12)
+    torch.testing.assert_close(slth.conv(K, X), reference, rtol=0, atol=1e-12)
+
+
+def test_simple_cnn_composes_convolutions_and_relus():
+    gen = torch.Generator().manual_seed(1)
+    filters = [
+        torch.randn(4, 2, 3, 3, generator=gen, dtype=torch.float64),
+        torch.randn(3, 4, 1, 1, generator=gen, dtype=torch.float64),
+        torch.randn(1, 3, 2, 2, generator=gen, dtype=torch.float64),
+    ]
+    X = torch.rand(5, 2, 6, 6, generator=gen, dtype=torch.float64)
+    net = slth.SimpleCNN(filters)
+    expected = slth.thesis_conv(
+        filters[2],
+        torch.relu(slth.thesis_conv(filters[1], torch.relu(slth.thesis_conv(filters[0], X)))),
+    )
+    torch.testing.assert_close(net(X), expected, rtol=0, atol=1e-12)
+    assert net.channels == [2, 4, 3, 1] and net.parameter_count() == 72 + 12 + 12
+    for got, want in zip(net.filters, filters, strict=True):
+        assert torch.equal(got, want)
+
+
+def test_random_cnn_has_the_shapes_of_theorem_31():
+    net = slth.random_cnn([1, 4, 2], [3, 5], [10, 12], seed=3)
+    shapes = [tuple(f.shape) for f in net.filters]
+    assert shapes == [(10, 1, 3, 3), (4, 10, 1, 1), (12, 4, 5, 5), (2, 12, 1, 1)]
+    assert all(float(f.abs().max()) <= 1 for f in net.filters)
+    again = slth.random_cnn([1, 4, 2], [3, 5], [10, 12], seed=3)
+    assert all(torch.equal(a, b) for a, b in zip(net.filters, again.filters, strict=True))
+
+
+def test_required_width_formula():
+    widths = slth.required_width([1, 4, 2], [3, 5], eps=0.01, C=2.0)
+    expected = [
+        np.ceil(2 * 4 * np.log(1 * 4 * 9 * 2 / 0.01)),
+        np.ceil(2 * 2 * np.log(4 * 2 * 25 * 2 / 0.01)),
+    ]
+    assert widths == [int(w) for w in expected]
+
+
+def tiny_problem(seed=0, width=12, c0=1, c1=2, d=2, depth=1):
+    gen = torch.Generator().manual_seed(seed)
+    channels = [c0] + [c1] * depth
+    targets = [
+        torch.randn(c1, channels[i], d, d, generator=gen, dtype=torch.float64) for i in range(depth)
+    ]
+    targets, _ = slth.normalise_filters(targets)
+    net = slth.random_cnn(channels, [d] * depth, [width] * depth, seed=seed)
+    return net, targets
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_prune_is_optimal_for_every_weight_against_brute_force(seed):
+    max_terms = 6
+    net, targets = tiny_problem(seed, width=16)
+    pruned, report = slth.prune(net, targets, eps=0.01, max_terms=max_terms)
+    U, V = [f.numpy() for f in net.filters]
+    L = slth.effective_filters(pruned)[0].numpy()
+    K = targets[0].numpy()
+    c1, block = K.shape[0], U.shape[0] // K.shape[0]
+    worst = 0.0
+    for out in range(c1):
+        channels = range(out * block, (out + 1) * block)
+        for k, a, b in itertools.product(range(K.shape[1]), range(K.shape[2]), range(K.shape[3])):
+            usable = [t for t in channels if U[t, k, a, b] > 0][:max_terms]
+            products = [V[out, t, 0, 0] * U[t, k, a, b] for t in usable]
+            best = min(
+                abs(sum(s) - K[out, k, a, b])
+                for r in range(len(products) + 1)
+                for s in itertools.combinations(products, r)
+            )
+            achieved = abs(L[out, k, a, b] - K[out, k, a, b])
+            assert achieved == pytest.approx(best, abs=1e-12)
+            worst = max(worst, achieved)
+    assert report[0]["max_weight_error"] == pytest.approx(worst, abs=1e-12)
+
+
+def test_pruned_network_keeps_random_entries_and_respects_the_structure():
+    net, targets = tiny_problem(5, width=20, c1=3, depth=2)
+    pruned, report = slth.prune(net, targets, eps=0.01)
+    for original, kept in zip(net.filters, pruned.filters, strict=True):
+        nonzero = kept != 0
+        assert torch.equal(kept[nonzero], original[nonzero])
+    U, V = pruned.filters[0], pruned.filters[1]
+    assert bool((U >= 0).all())
+    block = 20 // 3
+    for out in range(3):
+        outside = [t for t in range(20) if not out * block <= t < (out + 1) * block]
+        assert bool((V[out, outside] == 0).all())
+    assert sum(r["kept"] for r in report) == sum(int((f != 0).sum()) for f in pruned.filters)
+    # on non-negative inputs each pair computes its effective filter
+    X = torch.rand(3, 1, 5, 5, dtype=torch.float64)
+    L = slth.effective_filters(pruned)
+    first_pair = slth.SimpleCNN(pruned.filters[:2])
+    torch.testing.assert_close(first_pair(X), slth.conv(L[0], X), rtol=0, atol=1e-12)
+
+
+def test_layer_sup_error_is_exact_against_all_binary_inputs():
+    gen = torch.Generator().manual_seed(7)
+    for _ in range(5):
+        K = torch.randn(2, 2, 2, 2, generator=gen, dtype=torch.float64)
+        L = K + 0.1 * torch.randn(2, 2, 2, 2, generator=gen, dtype=torch.float64)
+        value, X = slth.layer_sup_error(K, L)
+        # linear in X, so the max over [0,1]^m is at a vertex; a d x d input already has an
+        # output entry that sees the whole kernel, so enumerating its vertices is exhaustive
+        best = 0.0
+        for bits in itertools.product([0.0, 1.0], repeat=2 * 2 * 2):
+            Xv = torch.tensor(bits, dtype=torch.float64).reshape(1, 2, 2, 2)
+            best = max(best, float((slth.conv(K, Xv) - slth.conv(L, Xv)).abs().max()))
+        assert value == pytest.approx(best, abs=1e-12)
+        attained = float((slth.conv(K, X) - slth.conv(L, X)).abs().max())
+        assert attained == pytest.approx(value, abs=1e-12)
+        assert value <= float((K - L).abs().flatten(1).sum(1).max()) + 1e-12
+
+
+def test_one_signed_error_attains_the_l1_bound():
+    K = torch.zeros(1, 1, 2, 2, dtype=torch.float64)
+    L = -torch.full((1, 1, 2, 2), 0.1, dtype=torch.float64)
+    value, _ = slth.layer_sup_error(K, L)
+    assert value == pytest.approx(0.4)
+
+
+def test_sup_error_brackets_the_true_error():
+    net, targets = tiny_problem(9, width=24, c1=2, depth=2)
+    pruned, _ = slth.prune(net, targets, eps=0.01)
+    res = slth.sup_error(targets, pruned, size=5, restarts=4, steps=60)
+    assert 0 <= res["lower"] <= res["certified"] + 1e-12
+    single, _ = slth.layer_sup_error(targets[0], slth.effective_filters(pruned)[0])
+    assert res["per_layer"][0] == pytest.approx(single)
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: slth.conv(torch.zeros(1, 2, 3, 3), torch.zeros(1, 3, 5, 5)), "input channels"),
+        (lambda: slth.SimpleCNN([torch.zeros(2, 1, 3, 3), torch.zeros(1, 3, 3, 3)]), "expects 3"),
+        (
+            lambda: slth.prune(slth.random_cnn([1, 2], [3], [8]), [torch.ones(2, 1, 3, 3)], 0.1),
+            "normalise_filters",
+        ),
+        (
+            lambda: slth.prune(slth.random_cnn([1, 4], [3], [3]), [torch.zeros(4, 1, 3, 3)], 0.1),
+            "block structure",
+        ),
+        (
+            lambda: slth.prune(slth.random_cnn([1, 2], [3], [8]), [torch.zeros(2, 1, 5, 5)], 0.1),
+            "expected",
+        ),
+        (
+            lambda: slth.prune(
+                slth.random_cnn([1, 2], [3], [8]), [torch.zeros(2, 1, 3, 3)] * 2, 0.1
+            ),
+            "2 filters per target layer",
+        ),
+        (
+            lambda: slth.effective_filters([-torch.ones(2, 1, 3, 3), torch.ones(1, 2, 1, 1)]),
+            "negative",
+        ),
+        (lambda: slth.required_width([1, 2], [3, 3], 0.1, 1.0), "channels must list"),
+    ],
+)
+def test_bad_inputs(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
