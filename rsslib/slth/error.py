@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import torch
 
+from rsslib.slth.network import SimpleCNN
 from rsslib.slth.prune import _as_filters, effective_filters
 
 
@@ -85,8 +86,6 @@ def sup_error(target, pruned, size: int = 8, restarts: int = 16, steps: int = 20
         B = op * B + delta * (R + B)
         R = op * R
         deltas.append(delta)
-
-    from rsslib.slth.network import SimpleCNN
 
     f = target if isinstance(target, SimpleCNN) else SimpleCNN(target_filters)
     g = pruned if isinstance(pruned, SimpleCNN) else SimpleCNN(_as_filters(pruned, "pruned"))
