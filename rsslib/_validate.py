@@ -34,21 +34,10 @@ def as_sample(values, name: str = "sample") -> np.ndarray:
     return arr
 
 
-def as_integer_sample(values, name: str = "xs") -> np.ndarray:
-    """Return ``values`` as a 1-D int64 array; floats are accepted only if integral."""
+def is_integer_array(values) -> bool:
+    """Whether ``values`` is an array of an integer dtype (bool excluded)."""
     arr = np.asarray(values)
-    if arr.ndim != 1:
-        raise ValueError(f"{name} must be 1-D, got an array of shape {arr.shape}")
-    if arr.dtype == bool or not (
-        np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)
-    ):
-        raise ValueError(f"{name} must hold integers, got dtype {arr.dtype}")
-    if np.issubdtype(arr.dtype, np.floating):
-        if not np.all(np.isfinite(arr)) or not np.all(arr == np.round(arr)):
-            raise ValueError(f"{name} must hold integers (Definitions 1 and 8)")
-        if np.any(np.abs(arr) >= 2.0**62):
-            raise ValueError(f"{name} has entries too large for int64 arithmetic")
-    return arr.astype(np.int64)
+    return np.issubdtype(arr.dtype, np.integer) and arr.dtype != bool
 
 
 def as_finite_real(value, name: str) -> float:

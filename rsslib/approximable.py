@@ -425,21 +425,11 @@ def next_density(sample, eps, x, window=(-1.0, 1.0), clipped=False) -> np.ndarra
     spread = float(np.max(np.abs(xs), initial=0.0))
     reach = (a, b) if clipped else (a - spread, b + spread)
     lo, hi = approximable_set(as_sample(sample), eps, window=reach)
+    # A u (A + x) cut to the window: the recurrence's own merge, with the window as zone
+    out_lo = np.empty(2 * lo.size)
+    out_hi = np.empty(2 * lo.size)
     out = np.empty(xs.size)
     for i, shift in enumerate(xs):
-        out[i] = _union_measure(lo, hi, lo + shift, hi + shift, a, b) / (b - a)
+        m = _union_with_shift(lo, hi, lo.size, shift, a, b, out_lo, out_hi)
+        out[i] = _covered_measure(out_lo, out_hi, m, a, b) / (b - a)
     return out
-
-
-def _union_measure(lo1, hi1, lo2, hi2, a, b):
-    """Length of ([lo1, hi1] u [lo2, hi2]) intersected with [a, b] (sorted disjoint lists)."""
-    lo = np.clip(np.concatenate([lo1, lo2]), a, b)
-    hi = np.clip(np.concatenate([hi1, hi2]), a, b)
-    order = np.argsort(lo, kind="stable")
-    lo, hi = lo[order], hi[order]
-    reach = np.maximum.accumulate(hi)
-    # a new component starts where an interval begins beyond everything before it
-    starts = np.concatenate([[True], lo[1:] > reach[:-1]])
-    first = np.flatnonzero(starts)
-    last_reach = reach[np.concatenate([first[1:] - 1, [lo.size - 1]])]
-    return float(np.sum(last_reach - lo[first])) if lo.size else 0.0

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rsslib._validate import as_count, as_sample
+from rsslib._validate import as_count, as_sample, is_integer_array
 
 #: Largest n enumerated: 2**24 sums take 128 MiB as float64.
 MAX_EXHAUSTIVE_N = 24
@@ -36,7 +36,7 @@ def subset_sums(sample) -> np.ndarray:
         entries (the output would not fit comfortably in memory).
     """
     arr = np.asarray(sample)
-    integral = np.issubdtype(arr.dtype, np.integer) and arr.dtype != bool
+    integral = is_integer_array(arr)
     values = as_sample(sample)
     if values.size > MAX_EXHAUSTIVE_N:
         raise ValueError(

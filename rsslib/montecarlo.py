@@ -126,10 +126,8 @@ def success_probability(
     Estimate
         ``p`` with its Wilson 95% interval ``[low, high]``.
     """
-    times = cover_times(n, eps, trials, dist, seed, window, progress)
-    successes = int(np.count_nonzero(times <= n))
-    low, high = wilson_interval(successes, times.size)
-    return Estimate(successes / times.size, low, high, successes, times.size)
+    n = as_count(n, "n")  # checked here so the message names this function's argument
+    return success_curve([n], eps, trials, dist, seed, window, progress)[0]
 
 
 def success_curve(ns, eps, trials, dist="uniform", seed=0, window=(-1.0, 1.0), progress=False):

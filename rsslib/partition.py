@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from rsslib._validate import as_finite_real, as_sample
+from rsslib._validate import as_finite_real, as_sample, is_integer_array
 
 
 def _keep_integer(xs, *scalars) -> bool:
-    arr = np.asarray(xs)
-    ints = np.issubdtype(arr.dtype, np.integer) and arr.dtype != bool
-    return ints and all(float(s).is_integer() for s in scalars)
+    return is_integer_array(xs) and all(float(s).is_integer() for s in scalars)
 
 
 def ssp_to_npp(xs, z) -> np.ndarray:
@@ -88,7 +86,7 @@ def karmarkar_karp(xs) -> tuple[float, np.ndarray]:
 
     values = as_sample(xs, "xs")
     arr = np.asarray(xs)
-    integral = np.issubdtype(arr.dtype, np.integer) and arr.dtype != bool
+    integral = is_integer_array(arr)
     n = values.size
     magnitudes = np.abs(arr.astype(np.int64) if integral else values)
     heap = [(-magnitudes[i], i) for i in range(n)]
