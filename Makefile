@@ -14,16 +14,23 @@ PYTEST_ARGS ?= -n 2 --dist loadfile
 # numba caches compiled kernels here rather than next to the sources.
 export NUMBA_CACHE_DIR ?= $(CURDIR)/.numba_cache
 
-.PHONY: book test outputs bench lint format clean distclean help
+# The second numeric environment of the nbval pass: another OpenBLAS kernel and one thread
+# everywhere (numpy, numba, torch), so stored outputs are shown not to depend on either.
+PORTABLE_ENV := OPENBLAS_CORETYPE=Sandybridge OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 \
+	MKL_NUM_THREADS=1 NUMBA_NUM_THREADS=1
+
+.PHONY: book test test-portable check-html outputs bench lint format clean distclean help
 
 help:
-	@echo "make book       build the HTML book into _build/html (executes every notebook)"
-	@echo "make test       unit tests + nbval regression test of every notebook"
-	@echo "make outputs    re-execute every notebook in place (refresh stored outputs)"
-	@echo "make bench      run the benchmarks in benchmarks/"
-	@echo "make lint       ruff check + ruff format --check"
-	@echo "make clean      remove build outputs and caches (keeps the environment)"
-	@echo "make distclean  clean, and remove .venv"
+	@echo "make book           build the HTML book into _build/html (executes every notebook)"
+	@echo "make test           unit tests + nbval regression test of every notebook"
+	@echo "make test-portable  nbval again under another BLAS kernel, single-threaded"
+	@echo "make check-html     load every page of _build/html in headless Chromium, check it"
+	@echo "make outputs        re-execute every notebook in place (refresh stored outputs)"
+	@echo "make bench          run the benchmarks in benchmarks/"
+	@echo "make lint           ruff check + ruff format --check"
+	@echo "make clean          remove build outputs and caches (keeps the environment)"
+	@echo "make distclean      clean, and remove .venv"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +46,12 @@ book: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-portable: $(STAMP)
+	$(PORTABLE_ENV) $(BIN)/python -m pytest $(PYTEST_ARGS) book
+
+check-html: $(STAMP)
+	$(BIN)/python scripts/check_html.py
 
 outputs: $(STAMP)
 	@for nb in $(NOTEBOOKS); do \
@@ -61,7 +74,7 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf _build .pytest_cache .hypothesis .ruff_cache .numba_cache
+	rm -rf _build .pytest_cache .hypothesis .ruff_cache .numba_cache .render_config.yml
 	find . -name __pycache__ -type d -not -path './.venv/*' -prune -exec rm -rf {} +
 	find . -name .ipynb_checkpoints -type d -not -path './.venv/*' -prune -exec rm -rf {} +
 
