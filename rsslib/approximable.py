@@ -433,3 +433,46 @@ def next_density(sample, eps, x, window=(-1.0, 1.0), clipped=False) -> np.ndarra
         m = _union_with_shift(lo, hi, lo.size, shift, a, b, out_lo, out_hi)
         out[i] = _covered_measure(out_lo, out_hi, m, a, b) / (b - a)
     return out
+
+
+def window_density(sample, eps, centers, width=1.0) -> np.ndarray:
+    """Fraction of each window ``[c - width/2, c + width/2]`` that is eps-approximable.
+
+    With ``width = 1`` and ``c = u`` this is the function ``h(u)`` of the proof of
+    Proposition 16 in the thesis, the approximable length inside ``I_u = [u - 1/2,
+    u + 1/2]`` (without the factor 1/2 the thesis prints in front of it). Entry ``i``
+    equals ``density(sample, eps, window=(c_i - width/2, c_i + width/2))``, but the
+    approximable set is built once for all centres.
+
+    Parameters
+    ----------
+    sample, eps
+        As for :func:`density`.
+    centers : float or array_like
+        Centres of the windows (finite).
+    width : float
+        Common length of the windows, > 0.
+
+    Returns
+    -------
+    numpy.ndarray
+        One fraction in [0, 1] per centre.
+    """
+    c = as_sample(np.atleast_1d(centers), "centers")
+    width = as_positive_real(width, "width")
+    if c.size == 0:
+        return np.empty(0)
+    left, right = c - width / 2, c + width / 2
+    lo, hi = approximable_set(sample, eps, window=(float(left.min()), float(right.max())))
+    # G(t) = |A intersect (-inf, t]|, piecewise linear, via prefix sums of the lengths
+    if lo.size == 0:
+        return np.zeros(c.size)
+    before = np.concatenate([[0.0], np.cumsum(hi - lo)])
+
+    def G(t):
+        j = np.searchsorted(lo, t, side="right")  # intervals starting at or before t
+        last = np.maximum(j - 1, 0)
+        partial = np.where(j > 0, np.minimum(t, hi[last]) - lo[last], 0.0)
+        return before[last] + np.maximum(partial, 0.0)
+
+    return np.clip((G(right) - G(left)) / width, 0.0, 1.0)

@@ -140,6 +140,9 @@ BAD = [
     (lambda: rsslib.density([0.1], 0.1, window=(0.0, np.inf)), r"window\[1\] must be finite"),
     (lambda: rsslib.density([0.1], 0.1, window=3.0), "window must be a pair"),
     (lambda: rsslib.approximable_set(np.ones(60), 1e-9), r"GiB"),
+    (lambda: approximable.window_density([0.1], 0.1, [np.nan]), "centers must be finite"),
+    (lambda: approximable.window_density([0.1], 0.1, [0.0], 0.0), "width must be > 0"),
+    (lambda: approximable.window_density([np.nan], 0.1, [0.0]), "sample must be finite"),
 ]
 
 
@@ -234,3 +237,24 @@ def test_clipped_next_density_is_below_both_z_next_and_twice_z():
         assert np.all(clipped <= rsslib.next_density(xs, 0.01, grid) + 1e-12)
         assert np.all(clipped <= 2 * z + 1e-12)
         assert np.all(clipped >= z - 1e-12)
+
+
+@given(samples, epsilons, st.lists(st.floats(-2.0, 2.0), min_size=1, max_size=6))
+def test_window_density_is_the_density_of_each_window(xs, eps, centers):
+    # h(u) of Proposition 16: covered length of [u - 1/2, u + 1/2], checked exhaustively
+    exact = approximable_intervals(xs, eps)
+    h = approximable.window_density(np.array(xs), eps, centers)
+    expected = [covered_fraction(exact, u - 0.5, u + 0.5) for u in centers]
+    np.testing.assert_allclose(h, expected, rtol=0, atol=1e-12)
+
+
+def test_window_density_halves_add_up_to_twice_z():
+    # h(-1/2) + h(1/2) = 2 Z_n, the identity the intermediate value argument starts from
+    rng = np.random.default_rng(26)
+    for _ in range(50):
+        xs = rng.uniform(-1, 1, int(rng.integers(0, 12)))
+        h = approximable.window_density(xs, 0.01, [-0.5, 0.5], width=1.0)
+        assert h.sum() == pytest.approx(2 * rsslib.density(xs, 0.01), abs=1e-12)
+        wide = approximable.window_density(xs, 0.01, [0.0], width=2.0)
+        assert wide[0] == pytest.approx(rsslib.density(xs, 0.01), abs=1e-12)
+    assert approximable.window_density([], 0.1, []).size == 0
