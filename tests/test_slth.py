@@ -128,6 +128,80 @@ def test_pruned_network_keeps_random_entries_and_respects_the_structure():
     torch.testing.assert_close(first_pair(X), slth.conv(L[0], X), rtol=0, atol=1e-12)
 
 
+def test_proof_budgets_compose_to_at_most_eps():
+    # Theorem 31's recursion: per-layer errors delta_i <= eps / (2l) give a network error
+    # of at most prod(1 + delta_i) - 1 = (1 + eps/(2l))^l - 1 <= exp(eps/2) - 1 <= eps
+    for depth in range(1, 201):
+        eps = np.linspace(1e-4, 1.0, 200)
+        composed = (1 + eps / (2 * depth)) ** depth - 1
+        assert np.all(composed <= np.expm1(eps / 2) + 1e-15)
+        assert np.all(composed <= eps)
+    # the budget eps / l per layer (without the 2) does not compose to eps
+    assert (1 + 0.01 / 3) ** 3 - 1 == pytest.approx(0.010033, abs=1e-6)
+    assert (1 + 0.01 / 3) ** 3 - 1 > 0.01
+
+
+def test_report_budgets_are_those_of_the_proof():
+    net, targets = tiny_problem(3, width=24, c0=2, c1=3, d=2, depth=2)
+    _, report = slth.prune(net, targets, eps=0.05)
+    for i, r in enumerate(report):
+        c1, c0, d, _ = targets[i].shape
+        assert r["budget"] == pytest.approx(0.05 / (2 * 2 * c1 * d * d * c0))
+        assert r["layer_budget"] == pytest.approx(0.05 / 4)
+        assert r["within_budget"] == (r["max_weight_error"] <= r["budget"])
+
+
+@pytest.mark.parametrize(("width", "certified"), [(24, False), (64, True)])
+def test_within_budget_certifies_the_network_error(width, certified):
+    eps = 0.1
+    net, targets = tiny_problem(11, width=width, c0=1, c1=2, d=2, depth=2)
+    pruned, report = slth.prune(net, targets, eps=eps)
+    assert all(r["within_budget"] for r in report) == certified
+    deltas = []
+    for K, L, r in zip(targets, slth.effective_filters(pruned), report, strict=True):
+        l1 = float((K - L).abs().flatten(1).sum(1).max())
+        assert r["l1_error"] == pytest.approx(l1, abs=1e-12)
+        if r["within_budget"]:
+            assert r["l1_error"] <= r["layer_budget"] / K.shape[0] + 1e-15
+        deltas.append(l1)
+    bound = float(np.prod(1 + np.array(deltas)) - 1)
+    X = torch.rand(256, 1, 6, 6, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        measured = float((slth.SimpleCNN(targets)(X) - pruned(X)).abs().max())
+    assert measured <= bound + 1e-12
+    assert (bound <= (1 + eps / 4) ** 2 - 1 <= eps) == certified
+
+
+def test_max_terms_counts_unused_entries_and_only_helps():
+    net, targets = tiny_problem(4, width=40, c0=1, c1=2, d=2)
+    U = net.filters[0].numpy()
+    block = 20
+    counts = np.array(
+        [
+            int((U[out * block : (out + 1) * block, k, a, b] > 0).sum())
+            for out in range(2)
+            for k, a, b in itertools.product(range(1), range(2), range(2))
+        ]
+    )
+    previous = None
+    for max_terms in (2, 4, 6, 8, 12, 20):
+        pruned, report = slth.prune(net, targets, eps=0.01, max_terms=max_terms)
+        assert report[0]["positive"] == counts.sum()
+        assert report[0]["unused"] == np.maximum(counts - max_terms, 0).sum()
+        errors = (slth.effective_filters(pruned)[0] - targets[0]).abs().flatten().numpy()
+        # the first m positive products are a prefix of the first m' > m: never worse
+        if previous is not None:
+            assert np.all(errors <= previous + 1e-12)
+        previous = errors
+        # only the first max_terms positive channels of a block are ever kept
+        kept_u = pruned.filters[0].numpy() != 0
+        for out in range(2):
+            rows = slice(out * block, (out + 1) * block)
+            rank = np.cumsum(U[rows] > 0, axis=0)
+            assert not np.any(kept_u[rows] & (rank > max_terms))
+    assert report[0]["unused"] == 0
+
+
 def test_layer_sup_error_is_exact_against_all_binary_inputs():
     gen = torch.Generator().manual_seed(7)
     for _ in range(5):

@@ -10,10 +10,18 @@ then ReLU, then V (c1 x n x 1 x 1). Three moves make the pair a Random Subset Su
    block l: output channel l is served by its own block (a block-diagonal mask on V).
 3. For each target weight K[l,k,a,b], choose which of the products V[l,t] U+[t,k,a,b]
    (t in block l, U positive) to keep: a subset sum problem, solved exactly by
-   :func:`rsslib.best_subsets` on the first ``max_terms`` usable products.
+   :func:`rsslib.best_subsets` on the first ``max_terms`` positive products of the block
+   (in channel order; the others are pruned and counted in the report as ``unused``).
 
-Products of two uniforms are (1/2, log 2 / 2)-super-uniform (Lemma 11), so by
-Corollary 10 a block of O(log(1/tau)) channels approximates every weight to tau.
+Why logarithmic width suffices: the products ``V_t U+_t`` have an atom of mass 1/2 at 0
+(wherever U is negative), so they are not super-uniform as the thesis says; but zeros
+change no subset sum, and conditional on ``U_t > 0`` a product has the law of a product of
+two uniforms, (1/2, log 2 / 2)-super-uniform (Lemma 11; the thesis cites it as
+"Corollary 11"). The number of positive entries is Bin(n', 1/2) for a block of n', so by
+Corollary 10 a block of O(log(1/tau)) channels approximates every weight in [-1/2, 1/2]
+to tau; weights up to 1 need the block split in two halves, each approximating half the
+weight. Given all the positive products, the exact solver does at least as well as any
+such split.
 """
 
 from __future__ import annotations
@@ -79,19 +87,44 @@ def prune(random_net, target, eps: float, max_terms: int = 24):
     target : SimpleCNN or list of filters
         l filters (c_i, c_{i-1}, d_i, d_i) with l1 norm at most 1 each.
     eps : float
-        Target sup error; each weight gets the budget ``eps / (l d_i^2 c_{i-1})`` of the
-        proof (the subset sums are solved exactly, the budget is only reported against).
+        Target sup error of the whole network over inputs in [0, 1]. The subset sums are
+        solved exactly whatever eps is; eps only sets the budgets the errors are reported
+        against, those of the proof of Theorem 31: layer i is approximated within
+        ``eps / (2 l)`` per unit of input (Lemma 34 with eps' = eps / (2l)), hence each of its
+        weights within ``eps / (2 l c_i d_i^2 c_{i-1})`` (Proposition 32 with
+        eps' / c_i, then a union over the d_i^2 c_{i-1} weights of a filter).
     max_terms : int
-        Usable products per weight handed to the exact solver (more: smaller errors, time
-        growing like 2^(max_terms/2)).
+        How many positive products per weight are handed to the exact solver: the *first*
+        ``max_terms`` channels of the block (in channel order) where U is positive. The
+        other positive entries of the block are pruned for that weight; the report counts
+        them as ``unused``. Larger: smaller errors while unused entries remain, time
+        growing like 2^(max_terms/2) per weight. Between 1 and 40.
 
     Returns
     -------
     pruned : SimpleCNN
-        The random filters with masks applied: every kept entry equals the random entry.
+        The random filters with masks applied: every kept entry equals the random entry,
+        every other entry is 0.
     report : list of dict
-        Per layer: ``max_weight_error``, ``budget``, ``within_budget``, ``kept``, ``total``,
-        ``sparsity``, ``instances`` and ``seconds``.
+        One per target layer, with keys
+
+        - ``max_weight_error``: the largest ``|K - L|`` over the layer's weights, L the
+          pair's effective filter (:func:`effective_filters`);
+        - ``budget``: the proof's per-weight budget ``eps / (2 l c_i d_i^2 c_{i-1})``;
+        - ``within_budget``: ``max_weight_error <= budget``;
+        - ``l1_error``: the largest l1 norm of ``K - L`` over the output channels, by
+          Proposition 33 a bound on the layer's error per unit of input;
+        - ``layer_budget``: ``eps / (2 l)``. ``within_budget`` implies
+          ``l1_error <= layer_budget / c_i``; if ``l1_error <= layer_budget`` in every
+          layer, the network's error over inputs in [0, 1] is at most
+          ``(1 + eps/(2l))^l - 1 <= exp(eps/2) - 1 <= eps`` (eps <= 1), the recursion of
+          Theorem 31's proof;
+        - ``positive``: positive entries of U summed over the layer's weights (each weight
+          sees its output channel's block), ``unused``: how many of them fell beyond
+          ``max_terms`` and were never offered to the solver;
+        - ``kept``, ``total``, ``sparsity``: kept entries of the pair, its size, and the
+          pruned fraction;
+        - ``instances``: subset sum instances solved, ``seconds``: wall time.
     """
     random_filters = _as_filters(random_net, "random_net")
     target_filters = _as_filters(target, "target")
@@ -100,6 +133,7 @@ def prune(random_net, target, eps: float, max_terms: int = 24):
         raise ValueError(f"eps must be > 0, got {eps}")
     if not 1 <= int(max_terms) <= 40:
         raise ValueError(f"max_terms must be in 1..40, got {max_terms}")
+    max_terms = int(max_terms)
     depth = len(target_filters)
     pruned, report = [], []
     for i, K in enumerate(target_filters):
@@ -110,24 +144,31 @@ def prune(random_net, target, eps: float, max_terms: int = 24):
         keep_u = np.zeros(U.shape, dtype=bool)
         keep_v = np.zeros(V.shape, dtype=bool)
         samples, targets, owners = [], [], []
+        positive = unused = 0
         for out in range(c1):
             channels = np.arange(out * block, (out + 1) * block)
             keep_v[out, channels, 0, 0] = True
             # rows: target weights (k, a, b) of output channel `out`; columns: channels t
             u = U[channels].reshape(block, -1).T
             products = V[out, channels, 0, 0][None, :] * np.where(u > 0, u, 0.0)
+            count = (u > 0).sum(axis=1)
+            positive += int(count.sum())
+            unused += int(np.maximum(count - max_terms, 0).sum())
             usable = (u > 0) & (np.cumsum(u > 0, axis=1) <= max_terms)
             order = np.argsort(~usable, axis=1, kind="stable")[:, :max_terms]
-            samples.append(np.take_along_axis(np.where(usable, products, 0.0), order, axis=1))
+            offered = np.take_along_axis(usable, order, axis=1)
+            chosen_from = np.take_along_axis(products, order, axis=1)
+            samples.append(np.where(offered, chosen_from, 0.0))
             targets.append(K[out].numpy().reshape(-1))
-            owners.append((out, channels, order))
+            owners.append((channels, order, offered))
         width = max(s.shape[1] for s in samples)
         batch = np.vstack([np.pad(s, ((0, 0), (0, width - s.shape[1]))) for s in samples])
         masks, errors = best_subsets(batch, np.concatenate(targets))
         row = 0
-        for _out, channels, order in owners:
+        for channels, order, offered in owners:
             rows = order.shape[0]
-            chosen = masks[row : row + rows, : order.shape[1]]
+            # the solver never selects a zero, so only offered (positive) entries are kept
+            chosen = masks[row : row + rows, : order.shape[1]] & offered
             for w in range(rows):
                 picked = channels[order[w, chosen[w]]]
                 k, rest = divmod(w, d * d)
@@ -139,13 +180,18 @@ def prune(random_net, target, eps: float, max_terms: int = 24):
         pruned += [new_u, new_v]
         kept = int(keep_u.sum() + keep_v.sum())
         total = U.size + V.size
-        budget = eps / (depth * d * d * c0)
+        worst = float(errors.max(initial=0.0))
+        budget = eps / (2 * depth * c1 * d * d * c0)
         report.append(
             {
                 "layer": i,
-                "max_weight_error": float(errors.max(initial=0.0)),
+                "max_weight_error": worst,
                 "budget": budget,
-                "within_budget": bool(errors.max(initial=0.0) <= budget),
+                "within_budget": bool(worst <= budget),
+                "l1_error": float(errors.reshape(c1, -1).sum(axis=1).max(initial=0.0)),
+                "layer_budget": eps / (2 * depth),
+                "positive": positive,
+                "unused": unused,
                 "kept": kept,
                 "total": total,
                 "sparsity": 1 - kept / total,
