@@ -47,9 +47,7 @@ def packing_lower_bound(eps, window=(-1.0, 1.0)) -> int:
 
 
 ACCOUNTINGS = ("corrected", "as written")
-#: beta is optimised over this coarse grid of (0, 1/8) (Proposition 18 needs beta < 1/8),
-#: then over a fine grid (step 0.0005) around the best coarse value.
-BETA_GRID = np.linspace(0.005, 0.12, 24)
+_LOG_SHRINK = math.log(0.875)  # Lemma 23: E[1 - Z] shrinks by 7/8 per value
 
 
 @dataclass(frozen=True)
@@ -67,102 +65,244 @@ class ProofBound:
         """n / log(1/(2 eps)), the form of the thesis's Remark 7."""
         return self.n / math.log(1.0 / (2.0 * self.eps))
 
+    @property
+    def p(self) -> float:
+        """p_beta = 1 - 7 / (8 (1 - beta)) of Proposition 20."""
+        return _p(self.beta)
+
+    @property
+    def alpha(self) -> int:
+        """alpha_{beta, eps} of Proposition 20, at the precision the process is run at."""
+        return _alpha(_log_inverse_target(self.eps, self.accounting), self.beta)
+
+
+def _p(beta):
+    return 1.0 - 7.0 / (8.0 * (1.0 - beta))
+
+
+def _log_inverse_target(eps, accounting):
+    """log(1/(2 e)) for the precision e the process is run at (Proposition 20's alpha)."""
+    # corrected: Lemma 15 turns "Z > 1 - e/2" into "all 2e-approximable", so e = eps/2
+    e = eps / 2.0 if accounting == "corrected" else eps
+    return math.log(1.0 / (2.0 * e))
+
+
+def _alpha(log_target, beta):
+    return math.ceil(log_target / math.log1p(beta))
+
+
+def _growth_failure(k, p, a):
+    """Proposition 20: exp(-2 (k p - a)^2 / k) when k p > a, else 1 (a = alpha)."""
+    k = np.asarray(k, dtype=float)
+    slack = k * p - a
+    return np.where(slack > 0, np.exp(-2.0 * np.maximum(slack, 0.0) ** 2 / k), 1.0)
+
+
+def _decay_failure(m, eps, accounting):
+    """Lemma 23 after m decay steps; in logs, as 0.875**m underflows."""
+    m = np.asarray(m, dtype=float)
+    if accounting == "corrected":
+        # Markov: P(1 - Z >= e/2) <= 2 E[1 - Z] / e <= 0.875^m / e, with e = eps/2
+        return np.exp(np.minimum(0.0, m * _LOG_SHRINK - math.log(eps / 2.0)))
+    # as printed: no 1/eps from Markov's inequality
+    return np.exp(np.minimum(0.0, m * _LOG_SHRINK))
+
 
 def _phase_failures(k, m, beta, eps, accounting):
     """Failure probabilities of the two phases after k growth and m decay steps."""
-    p = 1.0 - 7.0 / (8.0 * (1.0 - beta))
-    if accounting == "corrected":
-        # Lemma 15 turns "Z > 1 - e/2" into "all 2e-approximable": run the process at e/2.
-        e = eps / 2.0
-        alpha = math.ceil(math.log(1.0 / (2.0 * e)) / math.log1p(beta))
-        slack = k * p - alpha - 1.0  # Eq. 3.12, as the proof derives it
-        growth = np.where(slack > 0, np.exp(-2.0 * slack**2 / k), 1.0)
-        # Markov: P(1 - Z >= e/2) <= 2 E[1 - Z] / e; in logs, as 0.875**m underflows
-        decay = np.exp(np.minimum(0.0, m * math.log(0.875) - math.log(e)))
-    else:
-        # The statements as printed: Proposition 20 with alpha (not alpha + 1), Lemma 23
-        # without the 1/eps of Markov's inequality, and no halving of eps for Lemma 15.
-        alpha = math.ceil(math.log(1.0 / (2.0 * eps)) / math.log1p(beta))
-        slack = k * p - alpha
-        growth = np.where(slack > 0, np.exp(-2.0 * slack**2 / k), 1.0)
-        decay = np.exp(np.minimum(0.0, m * math.log(0.875)))
-    return growth, decay
+    alpha = _alpha(_log_inverse_target(eps, accounting), beta)
+    # Proposition 20 as printed (its proof's Eq. 3.12 has alpha + 1, one more than needed:
+    # alpha + 1 successes lift Z_0 = e above 1/2, so P(Z_k <= 1/2) <= P(Bin(k, p) <= alpha))
+    return _growth_failure(k, _p(beta), alpha), _decay_failure(m, eps, accounting)
+
+
+def _accepts(growth, decay, eps, accounting):
+    """Whether the two failure probabilities certify success 1 - eps."""
+    if accounting == "as written":
+        # the thesis's last line: each phase fails with probability at most eps/2
+        return (growth <= eps / 2) & (decay <= eps / 2)
+    # failure of (1 - growth)(1 - decay), written without the cancellation of 1 - eps
+    return growth + decay - growth * decay <= eps
 
 
 def _certified(n, beta, eps, accounting):
-    """Best split k for n values, or None if no split reaches success 1 - eps."""
+    """A split k (1 <= k < n) that certifies success 1 - eps with n values, or None."""
     k = np.arange(1, n)
     if k.size == 0:
         return None
     growth, decay = _phase_failures(k, n - k, beta, eps, accounting)
+    ok = np.flatnonzero(_accepts(growth, decay, eps, accounting))
+    return int(k[ok[0]]) if ok.size else None
+
+
+def _least_true(pred, guess, lo=1):
+    """Least integer x >= lo with pred(x), for pred false-then-true, starting near guess."""
+    x = max(lo, int(guess))
+    while x > lo and pred(x - 1):
+        x -= 1
+    while not pred(x):
+        x += 1
+    return x
+
+
+def _k_root(p, a, target):
+    """Real k above which exp(-2 (k p - a)^2 / k) <= target (with k p > a).
+
+    (k p - a)^2 / k increases with k once k p > a, so the condition is false-then-true
+    in k, and its threshold is the larger root of p^2 k^2 - (2 a p + c) k + a^2 = 0 with
+    c = log(1/target) / 2.
+    """
+    c = 0.5 * math.log(1.0 / target)
+    return ((2.0 * a * p + c) + math.sqrt(c * c + 4.0 * a * p * c)) / (2.0 * p * p)
+
+
+def _least_k(p, a, target):
+    """Least k >= 1 with exp(-2 (k p - a)^2 / k) <= target: the root, checked exactly."""
+    root = _k_root(p, a, target)
+    return _least_true(
+        lambda k: bool(_growth_failure(k, p, a) <= target),
+        math.ceil(root) if root < 2**60 else 2**60,
+    )
+
+
+def _least_m(target, eps, accounting):
+    """Least m >= 1 with the decay failure of Lemma 23 at most target."""
+    shift = -math.log(eps / 2.0) if accounting == "corrected" else 0.0
+    guess = math.ceil((shift + math.log(1.0 / target)) / -_LOG_SHRINK)
+    return _least_true(lambda m: bool(_decay_failure(m, eps, accounting) <= target), guess)
+
+
+def _least_n_for(p, a, eps, accounting, m_floor, stop):
+    """(n, k): least total for fixed p_beta and alpha = a, or None if n >= stop.
+
+    ``m_floor`` is the least decay length that can work at all (for "as written" the
+    one that is needed).
+    """
     if accounting == "as written":
-        # the thesis's last line: each phase fails with probability at most eps/2
-        ok = np.flatnonzero((growth <= eps / 2) & (decay <= eps / 2))
-        return int(k[ok[0]]) if ok.size else None
-    # failure of (1 - growth)(1 - decay), written without the cancellation of 1 - eps
-    failure = growth + decay - growth * decay
-    best = int(np.argmin(failure))
-    return int(k[best]) if failure[best] <= eps else None
+        k = _least_k(p, a, eps / 2)
+        n = k + m_floor
+        return (n, k) if n < stop else None
+    # corrected: the growth phase must fail with probability < eps, and each extra growth
+    # value lowers the decay steps needed, down to m_floor (growth failure -> 0)
+    k0 = _least_true(lambda k: bool(_growth_failure(k, p, a) < eps), _least_k(p, a, eps))
+    best = None
+    chunk = 256
+    while k0 + m_floor < stop:
+        k = np.arange(k0, k0 + chunk)
+        g = _growth_failure(k, p, a)
+        # least m with g + d - g d <= eps, i.e. d <= (eps - g) / (1 - g)
+        ratio = (eps - g) / (1.0 - g)
+        shift = -math.log(eps / 2.0)
+        m = np.maximum(1, np.ceil((shift - np.log(ratio)) / -_LOG_SHRINK)).astype(np.int64)
+        for _ in range(64):  # rounding only: a step or two
+            down = (m > 1) & _accepts(g, _decay_failure(m - 1, eps, accounting), eps, accounting)
+            up = ~_accepts(g, _decay_failure(m, eps, accounting), eps, accounting)
+            if not (down.any() or up.any()):
+                break
+            m = m - down + up
+        else:
+            raise ArithmeticError("the decay length did not settle")
+        total = k + m
+        i = int(np.argmin(total))
+        if total[i] < stop:
+            best, stop = (int(total[i]), int(k[i])), int(total[i])
+        if m[-1] <= m_floor:
+            break  # from here on every extra growth value adds one to n
+        k0 += chunk
+    return best
+
+
+#: relative step by which the returned beta lies inside its piece of constant alpha
+_INSIDE = 1e-9
+
+
+def _beta_in_piece(log_target, alpha):
+    """beta_a = (1/(2 e))^(1/a) - 1 moved up by a relative 1e-9, into the piece alpha = a.
+
+    At beta_a itself log_target / log(1 + beta) is the integer a, and whether its ceiling
+    comes out as a or a + 1 depends on how log(1 + beta) is rounded; 1e-9 inside, every
+    way of computing it gives a.
+    """
+    beta = math.expm1(log_target / alpha) * (1.0 + _INSIDE)
+    if _alpha(log_target, beta) != alpha:  # cannot happen for a < 10^6 or so
+        raise ArithmeticError(f"beta for alpha = {alpha} is not inside its piece")
+    return beta
 
 
 def proof_sample_size(eps, accounting="corrected") -> ProofBound:
     """Smallest n for which the elementary proof of Theorem 6 certifies success 1 - eps.
 
-    The proof splits the values into a growth phase of k values, after which Z_k > 1/2
-    except with the probability of Proposition 20 (Eq. 3.12), and a decay phase of n - k
-    values, after which 1 - Z_n < eps/2 except with the probability of Lemma 23; Lemma 15
-    then turns a small uncovered fraction into full coverage. The certified success is
-    ``(1 - growth failure) (1 - decay failure)``; this function minimises n over the split
-    k and over beta (a coarse grid, then a fine one around its best value).
+    The proof (thesis Chapter 3) splits the values into a growth phase of k values, after
+    which Z_k > 1/2 except with the probability of Proposition 20, and a decay phase of
+    n - k values, after which 1 - Z_n < eps/2 except with the probability of Lemma 23;
+    Lemma 15 then turns a small uncovered fraction into full coverage. The certified
+    success is ``(1 - growth failure) (1 - decay failure)``.
+
+    "Smallest" is over every integer n, every split 1 <= k < n and every real beta in
+    (0, 1/8) (Proposition 18 needs beta < 1/8), and it is exact, not a grid search.
+    beta enters only through p_beta = 1 - 7 / (8 (1 - beta)), which decreases with beta,
+    and alpha = ceil(log(1/(2 e)) / log(1 + beta)) (e the precision the process is run
+    at), which is constant between the breakpoints beta_a = (1/(2 e))^(1/a) - 1. On each
+    such piece the smallest beta (largest p_beta) is best, so it suffices to try every
+    breakpoint beta_a in (0, 1/8), for a from its least value up to the point where the
+    growth phase alone (k p_beta > a with p_beta < 1/8, so k > 8 a) needs more values
+    than the best n found. At each breakpoint the least k and the least decay length
+    have closed forms, adjusted for rounding by exact checks. Each beta_a is taken a
+    relative 1e-9 inside its piece, so that alpha does not depend on how log(1 + beta)
+    is rounded; the minimum is exact unless a certification is that close to its
+    threshold.
 
     Parameters
     ----------
     eps : float
         In (0, 1/3), as in Theorem 6.
     accounting : {"corrected", "as written"}
-        ``"corrected"`` uses the bounds the proofs actually establish: Eq. 3.12 with
-        alpha + 1, Lemma 23 with the factor 1/eps that Markov's inequality produces, and the
-        process run at precision eps/2 so that Lemma 15 yields eps (not 2 eps).
-        ``"as written"`` uses the statements as printed in the thesis and, like its final
-        line, asks each phase to fail with probability at most eps/2; ``"corrected"``
-        splits the failure probability between the phases optimally.
+        Both use Proposition 20 as printed, exp(-2 (k p_beta - alpha)^2 / k), which is
+        true (its proof's Eq. 3.12 has alpha + 1, one more than needed).
+        ``"corrected"`` then uses Lemma 23 with the factor 1/eps that Markov's inequality
+        produces and runs the process at precision eps/2, so that Lemma 15 yields eps
+        (not 2 eps), and splits the failure probability between the phases optimally.
+        ``"as written"`` uses Lemma 23 as printed, (7/8)^(n-k), at precision eps, and,
+        like the thesis's final line, asks each phase to fail with probability at most
+        eps/2.
 
     Returns
     -------
     ProofBound
+        n, the growth length k and beta achieving it (ties go to the largest beta).
     """
     eps = as_positive_real(eps, "eps")
     if not eps < 1.0 / 3.0:
         raise ValueError(f"eps must be in (0, 1/3) as in Theorem 6, got {eps}")
     if accounting not in ACCOUNTINGS:
         raise ValueError(f"accounting must be one of {ACCOUNTINGS}, got {accounting!r}")
-    best = None
-    coarse = _minimise_over(BETA_GRID, eps, accounting, best)
-    fine = np.arange(coarse.beta - 0.005, coarse.beta + 0.0051, 0.0005)
-    return _minimise_over(fine[(fine > 0) & (fine < 0.125)], eps, accounting, coarse)
-
-
-def _minimise_over(betas, eps, accounting, best):
-    for beta in betas:
-        hi = 64
-        while _certified(hi, beta, eps, accounting) is None:
-            hi *= 2
-            if hi > 1 << 26:
-                raise ValueError(f"no certified n below {hi:,} for eps={eps}")
-        if best is not None and _certified(min(hi, best.n), beta, eps, accounting) is None:
-            continue  # this beta cannot beat the best found so far
-        lo = 1
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if _certified(mid, beta, eps, accounting) is None:
-                lo = mid + 1
-            else:
-                hi = mid
-        if best is None or lo < best.n:
-            best = ProofBound(
-                lo, _certified(lo, beta, eps, accounting), float(beta), eps, accounting
-            )
-    return best
+    log_target = _log_inverse_target(eps, accounting)
+    # what the growth failure must (at least) meet
+    target = eps if accounting == "corrected" else eps / 2
+    m_floor = _least_m(target, eps, accounting)
+    # beta_a < 1/8 exactly when a > log_target / log(9/8)
+    a_min = math.floor(log_target / math.log1p(0.125)) + 1
+    # prime the pruning with the breakpoint nearest beta = 0.048, about the best beta for
+    # small eps; stop is one above its n so that the scan below still meets it
+    a = max(a_min, math.ceil(log_target / math.log1p(0.048)))
+    primed = _least_n_for(_p(_beta_in_piece(log_target, a)), a, eps, accounting, m_floor, math.inf)
+    best, stop = None, primed[0] + 1
+    a = a_min
+    while 8 * a + m_floor < stop:  # k p > a needs k > 8 a
+        # cheap lower bound first: the growth phase alone, at the real breakpoint
+        root = _k_root(_p(math.expm1(log_target / a)), a, target)
+        if root - 1.0 + m_floor >= stop:  # (1 of margin for rounding)
+            a += 1
+            continue
+        beta = _beta_in_piece(log_target, a)
+        if 0.0 < beta < 0.125:
+            p = _p(beta)
+            found = _least_n_for(p, a, eps, accounting, m_floor, stop)
+            if found is not None:
+                best, stop = (found, beta), found[0]
+        a += 1
+    (n, k), beta = best
+    return ProofBound(n, k, float(beta), eps, accounting)
 
 
 def proof_constant(eps, accounting="corrected") -> float:
@@ -174,7 +314,7 @@ def proof_constant_limit(accounting="corrected") -> tuple[float, float]:
     """The constant as eps -> 0, in closed form, minimised over beta: (constant, beta).
 
     With L = log(1/eps) -> infinity and k = kappa L, the growth phase needs
-    ``(kappa p - a)^2 >= kappa / 2`` with ``a = 1 / log(1 + beta)`` (Eq. 3.12 failing with
+    ``(kappa p - a)^2 >= kappa / 2`` with ``a = 1 / log(1 + beta)`` (Proposition 20 failing with
     probability about eps), and the decay phase needs ``(n - k) log(8/7) >= L`` as written,
     ``>= 2 L`` corrected (the extra 1/eps). Solving for kappa gives the limit.
     """

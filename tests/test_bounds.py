@@ -42,13 +42,72 @@ def test_window_length_enters_the_bound():
 @pytest.mark.parametrize("accounting", ["corrected", "as written"])
 @pytest.mark.parametrize("eps", [0.3, 0.05, 1e-3, 1e-6])
 def test_proof_sample_size_is_certified_and_minimal_for_its_beta(eps, accounting):
-    from rsslib.bounds import _certified
+    from rsslib.bounds import _accepts, _certified, _phase_failures
 
     bound = rsslib.proof_sample_size(eps, accounting)
-    assert _certified(bound.n, bound.beta, eps, accounting) == bound.k
+    assert 0 < bound.beta < 1 / 8
+    assert _certified(bound.n, bound.beta, eps, accounting) is not None
     assert _certified(bound.n - 1, bound.beta, eps, accounting) is None
+    # the returned split itself certifies
+    growth, decay = _phase_failures(bound.k, bound.n - bound.k, bound.beta, eps, accounting)
+    assert _accepts(growth, decay, eps, accounting)
     assert 0 < bound.k < bound.n
     assert bound.constant == pytest.approx(bound.n / np.log(1 / (2 * eps)))
+    assert bound.p == pytest.approx(1 - 7 / (8 * (1 - bound.beta)))
+
+
+def brute_force_n(eps, accounting, betas, k_max, m_max):
+    """Least k + m at each beta of a grid, straight from the printed formulas.
+
+    Independent of rsslib.bounds: every k <= k_max is tried with every m <= m_max.
+    """
+    betas = np.asarray(betas, dtype=float)
+    if betas.size > 1000:  # in chunks, to keep the (beta, k) table small
+        parts = np.array_split(betas, -(-betas.size // 1000))
+        return np.concatenate([brute_force_n(eps, accounting, b, k_max, m_max) for b in parts])
+    k = np.arange(1, k_max + 1)
+    p = 1 - 7 / (8 * (1 - betas))
+    e = eps / 2 if accounting == "corrected" else eps  # the precision the process runs at
+    a = np.ceil(np.log(1 / (2 * e)) / np.log(1 + betas))
+    slack = k[None, :] * p[:, None] - a[:, None]
+    g = np.where(slack > 0, np.exp(-2 * np.maximum(slack, 0) ** 2 / k[None, :]), 1.0)
+    best = np.full(betas.size, np.iinfo(np.int64).max)
+    for m in range(1, m_max + 1):
+        if accounting == "corrected":
+            d = min(1.0, 0.875**m / e)  # Markov's 1/eps in Lemma 23
+            ok = 1 - (1 - g) * (1 - d) <= eps
+        else:
+            ok = (g <= eps / 2) & (0.875**m <= eps / 2)
+        first = np.argmax(ok, axis=1)  # least feasible k - 1, where any
+        total = np.where(ok.any(axis=1), first + 1 + m, np.iinfo(np.int64).max)
+        best = np.minimum(best, total)
+    return best
+
+
+@pytest.mark.parametrize("accounting", ["corrected", "as written"])
+@pytest.mark.parametrize("eps", [0.3333, 0.30826, 0.2, 0.1])
+def test_no_beta_does_better_and_the_returned_one_attains_it(eps, accounting):
+    bound = rsslib.proof_sample_size(eps, accounting)
+    m_max = 80  # the decay phase needs at most about 40 values at these eps
+    # no beta of a grid over the whole of (0, 1/8) needs fewer values ...
+    everywhere = np.arange(1, 2500) * 5e-5
+    assert brute_force_n(eps, accounting, everywhere, bound.n, m_max).min() >= bound.n
+    # ... and betas just above the returned one attain it
+    near = bound.beta + np.linspace(0, 1e-6, 20)
+    assert brute_force_n(eps, accounting, near, bound.n, m_max).min() == bound.n
+
+
+@pytest.mark.parametrize(
+    ("eps", "accounting", "expected"),
+    [(0.30826, "as written", 356), (0.3333, "corrected", 541), (0.30826, "corrected", 577)],
+)
+def test_a_fine_beta_scan_finds_the_same_minimum(eps, accounting, expected):
+    # a search that refined beta only around the best point of a coarse grid returned
+    # 359, 542 and 579 here (issue 11: 359 at eps = 0.30826, as written)
+    bound = rsslib.proof_sample_size(eps, accounting)
+    assert bound.n == expected
+    fine = np.arange(35_000, 55_001) * 1e-6  # step 1e-6 where the optimum lies
+    assert brute_force_n(eps, accounting, fine, bound.n, 80).min() == bound.n
 
 
 def test_corrected_accounting_never_certifies_fewer_values():
