@@ -97,6 +97,9 @@ def atomic_output(path: Path):
     os.close(fd)
     try:
         yield Path(tmp)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; give it a normal mode
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

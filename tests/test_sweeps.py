@@ -159,6 +159,7 @@ def test_cli_thresholds_bytes_identical_for_every_executor(tmp_path):
         assert result.returncode == 0, result.stderr
         outputs[name] = out.read_bytes()
     assert outputs["inline"] == outputs["pool"] == outputs["dask"]
+    assert (tmp_path / "inline.csv").stat().st_mode & 0o044  # readable by others, not 0600
     # and the file is a readable cover-time table whose counts add up
     table = read_cover_times(tmp_path / "inline.csv")
     assert {key[2] for key in table} == {0.1, 0.05}
