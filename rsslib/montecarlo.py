@@ -1,9 +1,18 @@
 """Monte Carlo estimates of the RSS success probability (thesis Problem 4, Theorem 6).
 
 Success for one sample means: every z in the window is eps-approximable. Trials run in
-parallel (``numba.prange``); samples are drawn in Python from
-``np.random.default_rng(seed)`` in fixed-size chunks, so the estimate depends only on the
-arguments, never on the number of threads.
+parallel (``numba.prange``); samples are drawn in Python, so the estimate depends only on
+the arguments, never on the number of threads.
+
+Two seeded layouts:
+
+- ``executor=None`` (the default, used by the book's notebooks): one generator
+  ``np.random.default_rng(seed)`` draws the chunks one after the other in this process.
+- ``executor=`` any ``concurrent.futures.Executor`` (:class:`rsslib.sweeps.InlineExecutor`,
+  a process pool, a dask ``Client.get_executor()``): chunk ``i`` has its own generator
+  spawned from ``seed`` (:mod:`rsslib.sweeps`), so the chunks can run anywhere, and the
+  result is the same for every executor and worker count (though not the same samples as
+  the single-generator layout).
 """
 
 from __future__ import annotations
@@ -15,6 +24,7 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
+from rsslib import sweeps
 from rsslib._jit import parallel_jit
 from rsslib._validate import as_count, as_positive_real
 from rsslib.approximable import _as_window, _check_memory, _cover_time, _interval_bound
@@ -63,8 +73,27 @@ def _cover_times_kernel(samples, eps, a, b):
     return out
 
 
+def _cover_times_chunk(n, eps, rows, dist, seed_seq, a, b, threads=None):
+    """One chunk of the chunk-seeded layout (runs in a worker; module level to pickle)."""
+    if threads is not None:  # numba's thread count is per calling thread
+        numba.set_num_threads(max(1, min(int(threads), numba.config.NUMBA_NUM_THREADS)))
+    samples = draw(rows * n, dist, np.random.default_rng(seed_seq)).reshape(rows, n)
+    if n:
+        bound = _interval_bound(samples, eps, (a, b))
+        _check_memory(numba.get_num_threads() * bound, f"n={n}, eps={eps:g}")
+    return _cover_times_kernel(samples, eps, a, b)
+
+
 def cover_times(
-    n, eps, trials, dist="uniform", seed=0, window=(-1.0, 1.0), progress=False
+    n,
+    eps,
+    trials,
+    dist="uniform",
+    seed=0,
+    window=(-1.0, 1.0),
+    progress=False,
+    executor=None,
+    threads=None,
 ) -> np.ndarray:
     """Cover time of each of ``trials`` independent samples of ``n`` values.
 
@@ -88,8 +117,15 @@ def cover_times(
         Seed of ``np.random.default_rng``.
     window : (float, float)
         The targets ``z`` that must all be approximable.
-    progress : bool
-        Print a progress line per chunk to stderr (for long runs).
+    progress : bool or None
+        Report progress on stderr (for long runs). With an ``executor``: a tqdm bar, and
+        ``None`` means "on a terminal, not in CI".
+    executor : concurrent.futures.Executor, optional
+        Run the chunk-seeded layout on this executor (see the module docstring). A
+        callable ``dist`` must then be picklable for process pools and dask.
+    threads : int, optional
+        numba threads per chunk in the workers (e.g. cores / workers, to avoid
+        oversubscription). Does not change the result.
 
     Returns
     -------
@@ -100,6 +136,25 @@ def cover_times(
     trials = as_count(trials, "trials", minimum=1)
     dist = _check_dist(dist)
     a, b = _as_window(window)
+    if threads is not None:
+        threads = as_count(threads, "threads", minimum=1)
+    if executor is not None:
+        plan = sweeps.chunk_plan(trials, sweeps.CHUNK)
+        seeds = sweeps.chunk_seeds(seed, len(plan))
+        tasks = [
+            (n, eps, rows, dist, child, a, b, threads)
+            for (_, rows), child in zip(plan, seeds, strict=True)
+        ]
+        weights = [rows for _, rows in plan]
+        parts = sweeps.run_tasks(
+            _cover_times_chunk,
+            tasks,
+            executor,
+            progress,
+            f"cover times eps={eps:g}",
+            weights=weights,
+        )
+        return np.concatenate(parts)
     rng = np.random.default_rng(seed)
     out = np.empty(trials, dtype=np.int64)
     for start in range(0, trials, CHUNK):
@@ -117,9 +172,11 @@ def cover_times(
 
 
 def success_probability(
-    n, eps, trials, dist="uniform", seed=0, window=(-1.0, 1.0), progress=False
+    n, eps, trials, dist="uniform", seed=0, window=(-1.0, 1.0), progress=False, executor=None
 ) -> Estimate:
     """Estimate P(every z in ``window`` is eps-approximable with n values) (Theorem 6).
+
+    ``executor``: see :func:`cover_times`.
 
     Returns
     -------
@@ -127,16 +184,18 @@ def success_probability(
         ``p`` with its Wilson 95% interval ``[low, high]``.
     """
     n = as_count(n, "n")  # checked here so the message names this function's argument
-    return success_curve([n], eps, trials, dist, seed, window, progress)[0]
+    return success_curve([n], eps, trials, dist, seed, window, progress, executor)[0]
 
 
-def success_curve(ns, eps, trials, dist="uniform", seed=0, window=(-1.0, 1.0), progress=False):
+def success_curve(
+    ns, eps, trials, dist="uniform", seed=0, window=(-1.0, 1.0), progress=False, executor=None
+):
     """Success probability at every n in ``ns`` from one set of samples.
 
     Draws ``trials`` samples of ``max(ns)`` values and reads every estimate off their cover
     times: the estimate at n uses the first n values of each sample. Each estimate is a
     valid ``trials``-sample estimate; the curve is non-decreasing in n because the samples
-    are shared (common random numbers).
+    are shared (common random numbers). ``executor``: see :func:`cover_times`.
 
     Returns
     -------
@@ -145,7 +204,7 @@ def success_curve(ns, eps, trials, dist="uniform", seed=0, window=(-1.0, 1.0), p
     ns = [as_count(n, "ns[i]") for n in ns]
     if not ns:
         raise ValueError("ns must list at least one sample size")
-    times = cover_times(max(ns), eps, trials, dist, seed, window, progress)
+    times = cover_times(max(ns), eps, trials, dist, seed, window, progress, executor)
     out = []
     for n in ns:
         successes = int(np.count_nonzero(times <= n))

@@ -317,13 +317,30 @@ def best_subset(sample, target) -> tuple[np.ndarray, float]:
     return mask, float(error)
 
 
-def best_subsets(samples, targets) -> tuple[np.ndarray, np.ndarray]:
+#: Rows per task when best_subsets runs on an executor.
+BATCH_ROWS = 4096
+
+
+def _best_subsets_rows(x, t, threads=None):
+    """One batch of rows on a worker (module level, so process pools and dask pickle it)."""
+    if threads is not None:  # numba's thread count is per calling thread
+        numba.set_num_threads(max(1, min(int(threads), numba.config.NUMBA_NUM_THREADS)))
+    return _solve_batch(x, t, _blocks(x.shape[0]))
+
+
+def best_subsets(samples, targets, executor=None, threads=None) -> tuple[np.ndarray, np.ndarray]:
     """Solve m independent instances in parallel: row r of ``samples`` against ``targets[r]``.
 
     Parameters
     ----------
     samples : array_like, shape (m, n)
     targets : array_like, shape (m,)
+    executor : concurrent.futures.Executor, optional
+        Solve batches of :data:`BATCH_ROWS` rows on it (a process pool, a dask
+        ``Client.get_executor()``); ``None`` solves in this process. The solver is exact and
+        deterministic, so the answer does not depend on the executor.
+    threads : int, optional
+        numba threads per batch on the workers; does not change the answer.
 
     Returns
     -------
@@ -343,7 +360,15 @@ def best_subsets(samples, targets) -> tuple[np.ndarray, np.ndarray]:
     _check_size(n, min(blocks, numba.get_num_threads()), "best_subsets")
     if m == 0:
         return np.zeros((0, n), dtype=bool), np.zeros(0)
-    return _solve_batch(x, t, blocks)
+    if executor is None:
+        return _solve_batch(x, t, blocks)
+    from rsslib.sweeps import run_tasks
+
+    tasks = [
+        (x[i : i + BATCH_ROWS], t[i : i + BATCH_ROWS], threads) for i in range(0, m, BATCH_ROWS)
+    ]
+    parts = run_tasks(_best_subsets_rows, tasks, executor, progress=None, desc="best subsets")
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
 
 def best_subsets_for_targets(sample, targets) -> tuple[np.ndarray, np.ndarray]:

@@ -1,6 +1,6 @@
 """Stored cover-time distributions: reading, writing, and critical n at any level.
 
-Long Monte Carlo sweeps (``scripts/rss_thresholds.py``) record, for each sampling
+Long Monte Carlo sweeps (``python -m rsslib thresholds``) record, for each sampling
 distribution, target window and eps, how many samples first cover the window at each n.
 The success probability at n is the fraction of samples with cover time <= n, and the
 critical n at level q is the q-quantile of the cover times.

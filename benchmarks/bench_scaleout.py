@@ -1,0 +1,128 @@
+"""Scale-out of the thresholds sweep: in-process vs local processes vs a dask cluster.
+
+Run:  python benchmarks/bench_scaleout.py [--quick]
+
+The same chunk-seeded sweep (rsslib.cover_times with an executor) runs
+- in this process (InlineExecutor: numba's threads on every core),
+- on a process pool of 1 and 2 workers (numba threads = cores / workers),
+- on a dask LocalCluster of 2 single-threaded worker processes,
+and the script checks that every run returns the same bytes, then prints wall times,
+the speed-up from 1 to 2 workers, the overhead against the in-process run, and the
+overhead per task. Pool and cluster start-up is timed separately (paid once per run of
+the CLI, not per chunk).
+
+Finally it measures the cost of one sample at eps = 1e-4 ... 1e-6 and estimates the
+eps = 1e-6, 10^6-sample table on a cluster of 100 two-core machines.
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures as cf
+import math
+import multiprocessing
+import os
+import time
+
+import rsslib
+from rsslib import sweeps
+from rsslib.sweeps import InlineExecutor
+
+
+def _timed(fn):
+    start = time.perf_counter()
+    out = fn()
+    return out, time.perf_counter() - start
+
+
+def sweep(executor, eps, samples, threads=None):
+    n_max = 4 * math.ceil(math.log2(1 / eps)) + 16
+    return rsslib.cover_times(
+        n_max, eps, samples, seed=7, executor=executor, threads=threads, progress=False
+    )
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes, a smoke run")
+    args = parser.parse_args(argv)
+    cores = os.cpu_count() or 1
+    eps = 1e-2 if args.quick else 1e-3
+    samples = 8 * sweeps.CHUNK if args.quick else 96 * sweeps.CHUNK
+    tasks = math.ceil(samples / sweeps.CHUNK)
+    print(f"thresholds sweep: eps={eps:g}, {samples:,} samples in {tasks} chunks, {cores} cores")
+
+    sweep(InlineExecutor(), eps, sweeps.CHUNK)  # compile / load the numba cache
+    reference, t_inline = _timed(lambda: sweep(InlineExecutor(), eps, samples))
+    rows = [("in this process (numba threads)", t_inline, 0.0)]
+
+    spawn = multiprocessing.get_context("spawn")
+    for workers in (1, 2):
+        threads = max(1, cores // workers)
+        start = time.perf_counter()
+        with cf.ProcessPoolExecutor(workers, mp_context=spawn) as pool:
+            # start every worker and load the kernels before timing
+            list(pool.map(_warm, [threads] * workers))
+            startup = time.perf_counter() - start
+            times, elapsed = _timed(lambda: sweep(pool, eps, samples, threads))  # noqa: B023
+        assert times.tobytes() == reference.tobytes(), "process pool changed the result"
+        rows.append((f"process pool, {workers} worker(s) x {threads} thread(s)", elapsed, startup))
+
+    from distributed import Client, LocalCluster
+
+    start = time.perf_counter()
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        client.get_executor().submit(_warm, 1).result()
+        client.run(_warm, 1)
+        startup = time.perf_counter() - start
+        times, elapsed = _timed(lambda: sweep(client.get_executor(), eps, samples, 1))
+    assert times.tobytes() == reference.tobytes(), "dask changed the result"
+    rows.append(("dask LocalCluster, 2 workers x 1 thread", elapsed, startup))
+
+    print(f"{'where':<44} {'sweep s':>8} {'vs in-process':>13} {'start-up s':>10}")
+    for name, elapsed, startup in rows:
+        print(f"{name:<44} {elapsed:>8.2f} {elapsed / t_inline - 1:>+13.1%} {startup:>10.2f}")
+    one, two = rows[1][1], rows[2][1]
+    print(f"speed-up from 1 to 2 pool workers: {one / two:.2f}x")
+    for name, elapsed, _ in rows[2:]:
+        per_task = (elapsed - t_inline) / tasks
+        print(f"overhead per task, {name}: {per_task * 1e3:+.1f} ms")
+    print("identical bytes from every executor: yes")
+
+    # Cost per sample as eps shrinks, and the big table on a cluster.
+    print()
+    print(f"{'eps':>8} {'n_max':>6} {'samples':>8} {'s per sample (all cores)':>25}")
+    per_sample = {}
+    for e, count in ((1e-4, 2048), (1e-5, 256), (1e-6, 32)):
+        if args.quick:
+            count = max(8, count // 16)
+        n_max = 4 * math.ceil(math.log2(1 / e)) + 16
+        _, elapsed = _timed(
+            lambda e=e, n_max=n_max, count=count: rsslib.cover_times(n_max, e, count, seed=1)
+        )
+        per_sample[e] = elapsed / count
+        print(f"{e:>8g} {n_max:>6} {count:>8} {per_sample[e]:>25.2e}")
+    machines, total = 100, 10**6
+    seconds = total * per_sample[1e-6] / machines  # each machine: this machine's cores
+    chunks = math.ceil(total / sweeps.CHUNK)
+    print(
+        f"estimate, eps=1e-6 with {total:,} samples on {machines} machines like this one: "
+        f"{total:,} x {per_sample[1e-6]:.2e} s / {machines} = {seconds / 60:.0f} min "
+        f"({chunks} chunks of {sweeps.CHUNK}, about {chunks / machines:.0f} per machine; "
+        f"the per-task overhead above is negligible at this chunk cost)"
+    )
+
+
+def _warm(threads):
+    """Start a worker: import rsslib, load the kernels, fix the thread count."""
+    sweep(InlineExecutor(), 0.1, 64, threads)
+    return os.getpid()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,131 @@
+"""Sweeps split into seeded chunks, run on any ``concurrent.futures.Executor``.
+
+A long Monte Carlo sweep is cut into chunks of a fixed number of trials. Chunk ``i`` draws
+its samples from ``np.random.default_rng(children[i])``, where ``children`` is
+``np.random.SeedSequence(seed).spawn(count)``: what a chunk computes depends only on the
+arguments and on ``i``, never on which process, machine or thread runs it, nor on how many
+run at once. The results are put back in chunk order, so a sweep gives the same bytes in
+this process (:class:`InlineExecutor`), on a process pool, or on a dask cluster
+(``distributed.Client(...).get_executor()``).
+
+Progress is shown with tqdm on a terminal and is silent otherwise (CI, pipes, notebooks),
+unless asked for explicitly.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import os
+import sys
+from collections.abc import Callable, Iterable, Sequence
+
+import numpy as np
+
+from rsslib._validate import as_count
+
+#: Trials per chunk in the chunk-seeded layout. Part of the layout: changing it changes
+#: which samples are drawn (not their distribution).
+CHUNK = 1024
+
+
+class InlineExecutor(cf.Executor):
+    """An executor that runs each task at once in the calling process.
+
+    The chunk-seeded layout without any pool: numba's threads still parallelise inside each
+    chunk. Results are identical to those of any other executor.
+    """
+
+    def __init__(self):
+        self._shutdown = False
+
+    def submit(self, fn, /, *args, **kwargs):
+        if self._shutdown:
+            raise RuntimeError("cannot submit to an executor that was shut down")
+        future = cf.Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # delivered through the future, as a pool would
+            future.set_exception(exc)
+        return future
+
+    def shutdown(self, wait=True, *, cancel_futures=False):
+        self._shutdown = True
+
+
+def chunk_plan(trials, chunk: int = CHUNK) -> list[tuple[int, int]]:
+    """``(start, rows)`` of each chunk that ``trials`` trials are cut into."""
+    trials = as_count(trials, "trials", minimum=1)
+    chunk = as_count(chunk, "chunk", minimum=1)
+    return [(start, min(chunk, trials - start)) for start in range(0, trials, chunk)]
+
+
+def chunk_seeds(seed, count: int) -> list[np.random.SeedSequence]:
+    """The independent seed of each of ``count`` chunks, spawned from ``seed``."""
+    count = as_count(count, "count")
+    if isinstance(seed, np.random.SeedSequence):
+        return seed.spawn(count)
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    return np.random.SeedSequence(int(seed)).spawn(count)
+
+
+def _in_ci() -> bool:
+    return bool(os.environ.get("CI"))
+
+
+def show_progress(progress) -> bool:
+    """Resolve a ``progress`` argument: ``None`` means on a terminal and not in CI."""
+    if progress is None:
+        return sys.stderr.isatty() and not _in_ci()
+    return bool(progress)
+
+
+def run_tasks(
+    fn: Callable,
+    tasks: Sequence[tuple],
+    executor: cf.Executor | None = None,
+    progress=None,
+    desc: str = "chunks",
+    total: int | None = None,
+    weights: Iterable[int] | None = None,
+) -> list:
+    """Run ``fn(*task)`` for every task and return the results in task order.
+
+    Parameters
+    ----------
+    fn : callable
+        A module-level function (process pools and dask pickle it by reference).
+    tasks : sequence of tuples
+        Positional arguments of each call.
+    executor : concurrent.futures.Executor, optional
+        Where to run; ``None`` runs inline in this process.
+    progress : bool or None
+        Show a tqdm bar; ``None``: only on a terminal and not in CI.
+    desc, total, weights
+        Label of the bar, its total, and each task's share of it (default: 1 per task).
+    """
+    weights = [1] * len(tasks) if weights is None else list(weights)
+    if len(weights) != len(tasks):
+        raise ValueError("weights must give one number per task")
+    executor = InlineExecutor() if executor is None else executor
+    bar = None
+    if show_progress(progress):
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=sum(weights) if total is None else total, desc=desc, file=sys.stderr)
+    futures = {executor.submit(fn, *task): i for i, task in enumerate(tasks)}
+    results: list = [None] * len(tasks)
+    try:
+        for future in cf.as_completed(futures):
+            i = futures[future]
+            results[i] = future.result()
+            if bar is not None:
+                bar.update(weights[i])
+    except BaseException:
+        for future in futures:
+            future.cancel()
+        raise
+    finally:
+        if bar is not None:
+            bar.close()
+    return results
