@@ -14,6 +14,7 @@ from rsslib.approximable import (
     expected_next_density,
     interval_bound,
     next_density,
+    window_density,
 )
 from rsslib.bounds import (
     ProofBound,
@@ -67,6 +68,7 @@ __all__ = [
     "success_probability",
     "thin_to_uniform",
     "wilson_interval",
+    "window_density",
 ]
 
 __version__ = "0.1.0"
