@@ -60,24 +60,54 @@ def layer_sup_error(K: torch.Tensor, L: torch.Tensor):
 def sup_error(target, pruned, size: int = 8, restarts: int = 16, steps: int = 200, seed: int = 0):
     """Certified upper bound and searched lower bound on the network's sup error over [0, 1].
 
-    Upper bound: with ``delta_i`` the exact one-signed norm of ``K_i - L_i`` (L_i the pair's
-    effective filter), ``R_i = ||K_i||_op R_{i-1}`` (a bound on the target's activations,
-    R_0 = 1) and ``B_0 = 0``, the error after layer i obeys
-    ``B_i <= ||K_i||_op B_{i-1} + delta_i (R_{i-1} + B_{i-1})`` (ReLU is 1-Lipschitz, and
-    the pruned network's activations are non-negative and at most R + B).
-    Lower bound: projected gradient ascent on ``||f(X) - N(X)||_max`` over X in [0, 1]
-    of spatial size ``size``, from ``restarts`` random starts.
+    This is the error recursion of the proof of Theorem 31 in the thesis, with the proof's
+    two constants replaced by measured ones. Write ``X_i`` for the target's activations
+    after layer i, ``Y_i`` for the pruned network's, ``K_i`` for the target filter and
+    ``L_i`` for the linear filter the i-th pruned pair computes on non-negative inputs
+    (:func:`~rsslib.slth.effective_filters`). Then
+
+    - ``delta_i``: the exact sup over Y in [0, 1] of ``||(K_i - L_i) * Y||_max``, the
+      one-signed norm of ``K_i - L_i`` (:func:`layer_sup_error`); by homogeneity the layer
+      error on a non-negative input Y is at most ``delta_i ||Y||_max``;
+    - ``op_i = max_l ||K_i[l]||_1``, the sharp constant of Proposition 33
+      (``||K_i * Z||_max <= op_i ||Z||_max``), at most the proof's ``||K_i||_1 <= 1``;
+    - ``R_i = op_i R_{i-1}``, ``R_0 = 1``: a bound on ``||X_i||_max`` (ReLU is
+      1-Lipschitz and fixes 0);
+    - ``B_i = op_i B_{i-1} + delta_i (R_{i-1} + B_{i-1})``, ``B_0 = 0``: a bound on
+      ``||X_i - Y_i||_max``, because
+      ``|X_i - Y_i| <= |K_i * (X_{i-1} - Y_{i-1})| + |(K_i - L_i) * Y_{i-1}|`` and
+      ``0 <= Y_{i-1} <= R_{i-1} + B_{i-1}``.
+
+    With ``op_i = R_i = 1`` the recursion is the thesis's, ``1 + B_l = prod (1 + delta_i)``.
+    The lower bound comes from projected gradient ascent on ``||f(X) - N(X)||_max`` over
+    X in [0, 1] of spatial size ``size``, from ``restarts`` random starts. The search runs
+    on the collapsed network of the filters ``L_i``, which computes exactly what the
+    pruned network computes on non-negative inputs and is much narrower.
+
+    Parameters
+    ----------
+    target : SimpleCNN or list of filters
+        The l target filters.
+    pruned : SimpleCNN or list of filters
+        2l filters, pairs (U, V) with U >= 0 (the output of
+        :func:`~rsslib.slth.prune`, or any such network, e.g. all zeros: the empty mask).
+    size, restarts, steps, seed : int
+        Spatial size of the searched inputs, random starts, Adam steps (0: no search), seed.
 
     Returns
     -------
-    dict with ``certified``, ``lower``, ``per_layer`` (the delta_i) and ``argmax`` (the
-    best input found).
+    dict with ``certified`` (= ``B_l``), ``lower`` (the best error found), ``per_layer``
+    (the ``delta_i``), ``op_norms`` (the ``op_i``), ``activation_bounds`` (``R_1..R_l``),
+    ``bounds`` (``B_1..B_l``) and ``argmax`` (the best input found, or None).
     """
     target_filters = _as_filters(target, "target")
     L = effective_filters(pruned)
     if len(L) != len(target_filters):
         raise ValueError("pruned must have two filters per target layer")
-    R, B, deltas = 1.0, 0.0, []
+    if min(int(size), int(restarts)) < 1 or int(steps) < 0:
+        raise ValueError("size and restarts must be >= 1 and steps >= 0")
+    R, B = 1.0, 0.0
+    deltas, ops, Rs, Bs = [], [], [], []
     for K, Li in zip(target_filters, L, strict=True):
         if K.shape != Li.shape:
             raise ValueError(f"target filter {tuple(K.shape)} vs pruned pair {tuple(Li.shape)}")
@@ -86,16 +116,19 @@ def sup_error(target, pruned, size: int = 8, restarts: int = 16, steps: int = 20
         B = op * B + delta * (R + B)
         R = op * R
         deltas.append(delta)
+        ops.append(op)
+        Rs.append(R)
+        Bs.append(B)
 
-    f = target if isinstance(target, SimpleCNN) else SimpleCNN(target_filters)
-    g = pruned if isinstance(pruned, SimpleCNN) else SimpleCNN(_as_filters(pruned, "pruned"))
-    gen = torch.Generator().manual_seed(seed)
+    f = SimpleCNN(target_filters)
+    g = SimpleCNN(L)
+    gen = torch.Generator().manual_seed(int(seed))
     c0 = target_filters[0].shape[1]
-    X = torch.rand((restarts, c0, size, size), generator=gen, dtype=torch.float64)
+    X = torch.rand((int(restarts), c0, int(size), int(size)), generator=gen, dtype=torch.float64)
     X.requires_grad_(True)
     opt = torch.optim.Adam([X], lr=0.05)
     best, argmax = 0.0, None
-    for _ in range(steps):
+    for _ in range(int(steps)):
         gap = (f(X) - g(X)).abs().flatten(1).max(1).values
         values = gap.detach()
         i = int(values.argmax())
@@ -106,4 +139,12 @@ def sup_error(target, pruned, size: int = 8, restarts: int = 16, steps: int = 20
         opt.step()
         with torch.no_grad():
             X.clamp_(0.0, 1.0)
-    return {"certified": B, "lower": best, "per_layer": deltas, "argmax": argmax}
+    return {
+        "certified": B,
+        "lower": best,
+        "per_layer": deltas,
+        "op_norms": ops,
+        "activation_bounds": Rs,
+        "bounds": Bs,
+        "argmax": argmax,
+    }
