@@ -106,44 +106,25 @@ def atomic_output(path: Path):
             os.unlink(tmp)
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
+def _argument(convert, accept, rule: str):
+    """An argparse ``type``: ``convert`` the text, and reject it unless ``accept(value)``."""
+
+    def parse(text: str):
+        try:
+            value = convert(text)
+        except ValueError:
+            value = None
+        if value is None or not accept(value):  # NaN fails every comparison: rejected
+            raise argparse.ArgumentTypeError(f"{rule}, got {text!r}")
+        return value
+
+    return parse
 
 
-def _eps(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number in (0, 1), got {text!r}") from None
-    if not 0.0 < value < 1.0:
-        raise argparse.ArgumentTypeError(f"eps must be in (0, 1), got {text!r}")
-    return value
-
-
-def _half_width(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number in (0, 1], got {text!r}") from None
-    if not 0.0 < value <= 1.0:
-        raise argparse.ArgumentTypeError(f"the half width must be in (0, 1], got {text!r}")
-    return value
-
-
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}")
-    return value
+_positive_int = _argument(int, lambda v: v >= 1, "expected a positive integer")
+_seed = _argument(int, lambda v: v >= 0, "expected a non-negative integer")
+_eps = _argument(float, lambda v: 0.0 < v < 1.0, "eps must be in (0, 1)")
+_half_width = _argument(float, lambda v: 0.0 < v <= 1.0, "the half width must be in (0, 1]")
 
 
 def _add_executor_options(parser: argparse.ArgumentParser) -> None:
