@@ -5,6 +5,7 @@ Chromium through chromedriver (selenium), waits for MathJax to finish, and fails
 
 - a MathJax error, or math that MathJax did not typeset (raw TeX or ``$`` left in the text);
 - an image that does not load;
+- a code cell wider than its box at a 1280-pixel window (a horizontal scrollbar);
 - a broken internal link or anchor (a page or an ``id`` that does not exist);
 - a page whose notebook stores figures but whose HTML shows fewer of them;
 - an uncaught script error or a resource that failed to load (browser console).
@@ -42,7 +43,7 @@ CHROMIUM_FLAGS = (
     "--disable-component-update",
     "--disable-sync",
     "--disable-dev-shm-usage",
-    "--window-size=1280,900",
+    "--window-size=1280,900",  # a common laptop width; code cells must fit at it
 )
 # Pages that Sphinx makes for navigation; they hold no book content to check for math.
 SKIP_DIRS = {"_static", "_sources", "_images"}
@@ -75,12 +76,16 @@ const finish = () => {
     ok: img.complete && img.naturalWidth > 0,
     inOutput: !!img.closest(".cell_output, .output"),
   }));
+  // Code cells must fit their box: a horizontal scrollbar hides code from the reader.
+  const wideCode = [...main.querySelectorAll("div.cell_input pre")]
+    .filter(p => p.scrollWidth > p.clientWidth + 1)
+    .map(p => p.textContent.split("\n").reduce((a, b) => (b.length > a.length ? b : a), ""));
   const anchors = [...document.querySelectorAll("a[href]")].map(a => a.getAttribute("href"));
   const ids = [...document.querySelectorAll("[id]")].map(n => n.id)
     .concat([...document.querySelectorAll("a[name]")].map(n => n.getAttribute("name")));
   done({
     hasMathJax: !!(window.MathJax && window.MathJax.startup),
-    mathCount: mathNodes.length, untypeset, errors, rawDollar, images, anchors, ids,
+    mathCount: mathNodes.length, untypeset, errors, rawDollar, images, anchors, ids, wideCode,
     height: Math.max(document.body.scrollHeight, document.documentElement.scrollHeight),
   });
 };
@@ -195,6 +200,10 @@ def check_page(driver, url: str, page: Path, html_root: Path, screens: Path) -> 
     problems += [f"math not typeset: {text!r}" for text in seen["untypeset"]]
     problems += [f"raw TeX in the text: {text!r}" for text in seen["rawDollar"]]
     problems += [f"image does not load: {img['src']}" for img in seen["images"] if not img["ok"]]
+    problems += [
+        f"code cell scrolls sideways ({len(line)} characters): {line.strip()[:60]!r}"
+        for line in seen["wideCode"]
+    ]
     for href in sorted(set(seen["anchors"])):
         if href.startswith("#"):
             if href[1:] and urllib.parse.unquote(href[1:]) not in seen["ids"]:
