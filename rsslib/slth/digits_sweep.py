@@ -1,0 +1,118 @@
+"""Pruning random networks of growing width into the digits CNN (Part III's last figure).
+
+The target is the bias-free CNN trained by ``scripts/train_digits_cnn.py`` (3x3 filters,
+1 -> 32 -> 32 -> 10 channels, stored in ``book/slth/data/digits_cnn.npz``), each filter
+divided by its l1 norm (Theorem 31's class; predictions do not change). For each block
+size b (hidden channels per output channel, so n_i = b c_i) and seed, a random network
+N_0 of Theorem 31 is drawn (:func:`rsslib.slth.random_cnn`, seed ``100 + b + 1000 s``)
+and pruned with :func:`rsslib.slth.prune` (``max_terms = min(b, 32)``). Two variants:
+
+- ``theorem``: as the theorem has it, entries uniform on [-1, 1];
+- ``rescaled``: the second filter V of pair i multiplied by ``2 max|K_i|``. By positive
+  homogeneity this is the same as pruning the uniform network into the target whose layer
+  i is K_i / (2 max|K_i|), largest weight 1/2 (the edge of Corollary 10's window), and
+  rescaling the output: it drops the l1 <= 1 hypothesis and keeps every weight in [-1, 1].
+
+Measured on the 450 test images of ``load_digits`` (25% split, random_state 0): the relative
+output error max|f - N| / max|f|, the test accuracy of the pruned network and the fraction
+of images on which its prediction equals the target's.
+
+Each (variant, block, seed) is one task with its own seed, so :func:`sweep_rows` returns
+the same rows on any executor. ``python -m rsslib prune-sweep`` runs it from the shell.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from rsslib.slth.network import SimpleCNN, normalise_filters, random_cnn
+from rsslib.slth.prune import effective_filters, prune
+
+#: Where the trained digits CNN is stored (in the repository, next to the book).
+WEIGHTS = Path(__file__).resolve().parents[2] / "book" / "slth" / "data" / "digits_cnn.npz"
+CHANNELS, KERNELS = [1, 32, 32, 10], [3, 3, 3]
+BLOCKS = (4, 8, 12, 16, 24, 32, 40, 48, 52, 56, 60, 62, 64, 68, 72, 96)
+SEEDS = (0, 1, 2)
+VARIANTS = ("theorem", "rescaled")
+COLUMNS = ("variant", "block", "seed", "factor", "kept", "rel_error", "accuracy", "agreement")
+
+
+@cache
+def load(weights: str | None = None):
+    """The l1-normalised digits target and the test split (as in the notebook).
+
+    Cached per process, so a worker that runs several tasks loads the data once.
+    """
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    path = Path(weights) if weights else WEIGHTS
+    if not path.exists():
+        raise ValueError(f"weights: {path} not found (python scripts/train_digits_cnn.py)")
+    stored = np.load(path)
+    filters = [torch.from_numpy(stored[f"arr_{i}"]) for i in range(3)]
+    digits = load_digits()
+    X = (digits.images / 16.0)[:, None, :, :]
+    _, X_test, _, y_test = train_test_split(
+        X, digits.target, test_size=0.25, random_state=0, stratify=digits.target
+    )
+    return normalise_filters(filters)[0], torch.from_numpy(X_test), y_test
+
+
+def measure(target, X_test, y_test, block: int, seed: int, variant: str) -> dict:
+    """One random network pruned into ``target``: a dict with the keys :data:`COLUMNS`."""
+    if variant not in VARIANTS:
+        raise ValueError(f"variant must be one of {VARIANTS}, got {variant!r}")
+    net = random_cnn(
+        CHANNELS, KERNELS, [c * block for c in CHANNELS[1:]], seed=100 + block + 1000 * seed
+    )
+    if variant == "rescaled":
+        alphas = [2 * float(K.abs().max()) for K in target]
+        net = SimpleCNN([f * alphas[i // 2] if i % 2 else f for i, f in enumerate(net.filters)])
+    pruned, report = prune(net, target, 0.01, max_terms=min(block, 32))
+    collapsed = SimpleCNN(effective_filters(pruned))
+    with torch.no_grad():
+        reference = SimpleCNN(target)(X_test)
+        out = collapsed(X_test)
+    pred_target = reference.mean(dim=(2, 3)).argmax(1).numpy()
+    pred = out.mean(dim=(2, 3)).argmax(1).numpy()
+    k = sum(K.numel() for K in target)
+    rel = float((out - reference).abs().max() / reference.abs().max())
+    return {
+        "variant": variant,
+        "block": block,
+        "seed": seed,
+        "factor": round(net.parameter_count() / k, 2),
+        "kept": sum(r["kept"] for r in report),
+        "rel_error": float(f"{rel:.3e}"),
+        "accuracy": round(float(np.mean(pred == y_test)), 4),
+        "agreement": round(float(np.mean(pred == pred_target)), 4),
+    }
+
+
+def _task(variant: str, block: int, seed: int, threads: int | None = None) -> dict:
+    if threads is not None:
+        torch.set_num_threads(int(threads))
+    target, X_test, y_test = load()
+    return measure(target, X_test, y_test, block, seed, variant)
+
+
+def sweep_rows(
+    blocks=BLOCKS, seeds=SEEDS, variants=VARIANTS, executor=None, progress=None, threads=None
+) -> list[dict]:
+    """Every (variant, block, seed) measured, in that order, on ``executor`` (or here).
+
+    The rows do not depend on the executor up to the rounding stored in the CSV (torch's
+    float sums can change in their last bits with the thread count).
+    """
+    from rsslib.sweeps import run_tasks
+
+    for b in blocks:
+        if isinstance(b, bool) or not isinstance(b, (int, np.integer)) or b < 1:
+            raise ValueError(f"blocks must be positive integers, got {b!r}")
+    tasks = [(v, int(b), int(s), threads) for v in variants for b in blocks for s in seeds]
+    return run_tasks(_task, tasks, executor, progress, desc="prune sweep")
