@@ -172,6 +172,25 @@ def test_within_budget_certifies_the_network_error(width, certified):
     assert (bound <= (1 + eps / 4) ** 2 - 1 <= eps) == certified
 
 
+def test_leftover_channels_are_counted_and_pruned():
+    # width 20 with 3 output channels: blocks of 6, hidden channels 18 and 19 in no block
+    net, targets = tiny_problem(5, width=20, c1=3, depth=2)
+    pruned, report = slth.prune(net, targets, eps=0.01)
+    assert [r["leftover_channels"] for r in report] == [20 % 3, 20 % 3]
+    for i in (0, 2):
+        U, V = pruned.filters[i], pruned.filters[i + 1]
+        assert bool((U[18:] == 0).all()) and bool((V[:, 18:] == 0).all())
+    # the positive count covers the blocks only, not the leftover channels
+    U = net.filters[0]
+    in_blocks = sum(
+        int((U[out * 6 : (out + 1) * 6, k] > 0).sum()) for out in range(3) for k in range(1)
+    )
+    assert report[0]["positive"] == in_blocks
+    # a width divisible by the channels leaves none
+    net, targets = tiny_problem(5, width=18, c1=3)
+    assert slth.prune(net, targets, eps=0.01)[1][0]["leftover_channels"] == 0
+
+
 def test_max_terms_counts_unused_entries_and_only_helps():
     net, targets = tiny_problem(4, width=40, c0=1, c1=2, d=2)
     U = net.filters[0].numpy()

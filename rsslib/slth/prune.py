@@ -7,11 +7,14 @@ then ReLU, then V (c1 x n x 1 x 1). Three moves make the pair a Random Subset Su
    ReLU), so U+ * X >= 0 and the ReLU in between acts as the identity: the pair is the
    linear filter ``L[l,k,a,b] = sum_t V[l,t] U+[t,k,a,b]``.
 2. Split the n hidden channels into c1 blocks of n // c1 and keep V[l, t] only for t in
-   block l: output channel l is served by its own block (a block-diagonal mask on V).
+   block l: output channel l is served by its own block (a block-diagonal mask on V). The
+   last n mod c1 hidden channels belong to no block and are pruned entirely (the report
+   counts them as ``leftover_channels``).
 3. For each target weight K[l,k,a,b], choose which of the products V[l,t] U+[t,k,a,b]
    (t in block l, U positive) to keep: a subset sum problem, solved exactly by
    :func:`rsslib.best_subsets` on the first ``max_terms`` positive products of the block
    (in channel order; the others are pruned and counted in the report as ``unused``).
+   The solution is exact over the products offered, not over the whole block.
 
 Why logarithmic width suffices: the products ``V_t U+_t`` have an atom of mass 1/2 at 0
 (wherever U is negative), so they are not super-uniform as the thesis says; but zeros
@@ -92,7 +95,8 @@ def prune(random_net, target, eps: float, max_terms: int = 24):
         against, those of the proof of Theorem 31: layer i is approximated within
         ``eps / (2 l)`` per unit of input (Lemma 34 with eps' = eps / (2l)), hence each of its
         weights within ``eps / (2 l c_i d_i^2 c_{i-1})`` (Proposition 32 with
-        eps' / c_i, then a union over the d_i^2 c_{i-1} weights of a filter).
+        eps' / c_i, then the d_i^2 c_{i-1} weight errors of a filter summed into its l1
+        norm by the triangle inequality).
     max_terms : int
         How many positive products per weight are handed to the exact solver: the *first*
         ``max_terms`` channels of the block (in channel order) where U is positive. The
@@ -122,6 +126,9 @@ def prune(random_net, target, eps: float, max_terms: int = 24):
         - ``positive``: positive entries of U summed over the layer's weights (each weight
           sees its output channel's block), ``unused``: how many of them fell beyond
           ``max_terms`` and were never offered to the solver;
+        - ``leftover_channels``: the ``n mod c_i`` hidden channels after the last block
+          (blocks have ``n // c_i`` channels). They serve no output channel and are pruned
+          entirely; their entries are counted neither in ``positive`` nor in ``unused``;
         - ``kept``, ``total``, ``sparsity``: kept entries of the pair, its size, and the
           pruned fraction;
         - ``instances``: subset sum instances solved, ``seconds``: wall time.
@@ -192,6 +199,7 @@ def prune(random_net, target, eps: float, max_terms: int = 24):
                 "layer_budget": eps / (2 * depth),
                 "positive": positive,
                 "unused": unused,
+                "leftover_channels": int(U.shape[0] - c1 * block),
                 "kept": kept,
                 "total": total,
                 "sparsity": 1 - kept / total,
