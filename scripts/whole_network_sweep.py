@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 
 from rsslib.__main__ import main
-from rsslib.slth.digits_sweep import load, measure  # noqa: F401 (re-exported for notebooks)
 
 OUT = Path(__file__).resolve().parents[1] / "book" / "slth" / "data" / "whole_network_sweep.csv"
 

@@ -233,3 +233,22 @@ def test_cli_prune_sweep_rejects_bad_blocks(tmp_path):
     result = _cli("prune-sweep", "--blocks", "0", "--out", str(tmp_path / "x.csv"))
     assert result.returncode == 2 and "positive integer" in result.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_prune_on_an_executor_gives_the_same_network():
+    slth = pytest.importorskip("rsslib.slth")
+    net = slth.random_cnn([1, 2, 2], [3, 3], [2 * 12, 2 * 12], seed=4)
+    target = slth.normalise_filters([torch_rand((2, 1, 3, 3), 1), torch_rand((2, 2, 3, 3), 2)])[0]
+    here, report = slth.prune(net, target, 0.01, max_terms=12)
+    with cf.ThreadPoolExecutor(2) as pool:
+        there, report2 = slth.prune(net, target, 0.01, max_terms=12, executor=pool)
+    for a, b in zip(here.filters, there.filters, strict=True):
+        assert a.equal(b)
+    assert [r["kept"] for r in report] == [r["kept"] for r in report2]
+
+
+def torch_rand(shape, seed):
+    import torch
+
+    gen = torch.Generator().manual_seed(seed)
+    return 2 * torch.rand(*shape, generator=gen, dtype=torch.float64) - 1

@@ -80,7 +80,7 @@ def _check_pairs(random_filters, target_filters, tol=1e-9):
             )
 
 
-def prune(random_net, target, eps: float, max_terms: int = 24):
+def prune(random_net, target, eps: float, max_terms: int = 24, executor=None):
     """Prune ``random_net`` so that it approximates ``target`` (the proof's construction).
 
     Parameters
@@ -103,6 +103,10 @@ def prune(random_net, target, eps: float, max_terms: int = 24):
         other positive entries of the block are pruned for that weight; the report counts
         them as ``unused``. Larger: smaller errors while unused entries remain, time
         growing like 2^(max_terms/2) per weight. Between 1 and 40.
+    executor : concurrent.futures.Executor, optional
+        Solve each layer's subset sums in batches on it (a process pool, a dask
+        ``Client.get_executor()``), layer by layer; ``None`` solves them in this process.
+        The solver is exact and deterministic, so the result does not depend on it.
 
     Returns
     -------
@@ -170,7 +174,7 @@ def prune(random_net, target, eps: float, max_terms: int = 24):
             owners.append((channels, order, offered))
         width = max(s.shape[1] for s in samples)
         batch = np.vstack([np.pad(s, ((0, 0), (0, width - s.shape[1]))) for s in samples])
-        masks, errors = best_subsets(batch, np.concatenate(targets))
+        masks, errors = best_subsets(batch, np.concatenate(targets), executor=executor)
         row = 0
         for channels, order, offered in owners:
             rows = order.shape[0]
