@@ -58,17 +58,12 @@ def open_executor(workers: int | None, dask: str | None):
             yield pool, max(1, cores // workers), f"{workers} local processes"
         return
     try:
-        from distributed import Client, LocalCluster
+        from distributed import Client
     except ImportError as exc:  # pragma: no cover - distributed is a requirement
         raise CliError("--dask needs the 'distributed' package") from exc
     if dask == "local":
         n = workers or cores
-        with (
-            LocalCluster(
-                n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None
-            ) as cluster,
-            Client(cluster) as client,
-        ):
+        with local_cluster(n) as client:
             yield client.get_executor(), max(1, cores // n), f"dask LocalCluster, {n} workers"
         return
     if workers is not None:
@@ -84,6 +79,39 @@ def open_executor(workers: int | None, dask: str | None):
     with client:
         count = len(client.scheduler_info().get("workers", {}))
         yield client.get_executor(), None, f"dask scheduler {dask}, {count} workers"
+
+
+#: Environment of the worker processes of a local dask cluster. dask's default adds
+#: MALLOC_TRIM_THRESHOLD_=65536, which makes the interval kernels' many large allocations
+#: 25-40% slower (benchmarks/bench_scaleout.py); the thread limits stay.
+LOCAL_WORKER_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+
+
+@contextlib.contextmanager
+def local_cluster(workers: int):
+    """A dask LocalCluster of single-threaded worker processes, and its Client.
+
+    dask's nannies write their workers' environment into this process's ``os.environ``
+    (and leave it there); it is restored on exit, so that process pools started later do
+    not inherit it.
+    """
+    import dask
+    from distributed import Client, LocalCluster
+
+    saved = dict(os.environ)
+    try:
+        with (
+            dask.config.set({"distributed.nanny.pre-spawn-environ": LOCAL_WORKER_ENV}),
+            LocalCluster(
+                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+            ) as cluster,
+            Client(cluster) as client,
+        ):
+            yield client
+    finally:
+        for key in set(os.environ) - set(saved):
+            del os.environ[key]
+        os.environ.update(saved)
 
 
 # ------------------------------------------------------------------------------- output

@@ -86,13 +86,10 @@ def test_process_pool_gives_the_same_bytes(reference_times):
 
 
 def test_dask_local_cluster_gives_the_same_bytes(reference_times):
-    distributed = pytest.importorskip("distributed")
-    with (
-        distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-        ) as cluster,
-        distributed.Client(cluster) as client,
-    ):
+    pytest.importorskip("distributed")
+    from rsslib.__main__ import local_cluster
+
+    with local_cluster(2) as client:
         times = rsslib.cover_times(
             14, 0.05, TRIALS, dist="product", seed=11, executor=client.get_executor()
         )
@@ -252,3 +249,17 @@ def torch_rand(shape, seed):
 
     gen = torch.Generator().manual_seed(seed)
     return 2 * torch.rand(*shape, generator=gen, dtype=torch.float64) - 1
+
+
+def test_local_cluster_leaves_this_process_environment_as_it_was(monkeypatch):
+    pytest.importorskip("distributed")
+    from rsslib.__main__ import LOCAL_WORKER_ENV, local_cluster
+
+    monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_", raising=False)
+    before = dict(os.environ)
+    with local_cluster(1) as client:
+        seen = client.run(lambda: dict(os.environ))
+    (worker_env,) = seen.values()
+    assert "MALLOC_TRIM_THRESHOLD_" not in worker_env  # dask's default, slower here
+    assert all(worker_env[k] == v for k, v in LOCAL_WORKER_ENV.items())
+    assert dict(os.environ) == before
