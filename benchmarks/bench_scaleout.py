@@ -122,12 +122,15 @@ def main(argv=None):
     machines, total = 100, 10**6
     seconds = total * per_sample[1e-6] / machines  # each machine: this machine's cores
     chunks = math.ceil(total / sweeps.CHUNK)
+    chunk_seconds = sweeps.CHUNK * per_sample[1e-6] * cores  # one chunk on one core
+    rounds = math.ceil(chunks / (machines * cores))  # whole chunks per core, the last partial
     print(
-        f"estimate, eps=1e-6 with {total:,} samples on {machines} machines like this one: "
-        f"{total:,} x {per_sample[1e-6]:.2e} s / {machines} = {seconds / 60:.0f} min "
-        f"({chunks} chunks of {sweeps.CHUNK}, about {chunks / machines:.0f} per machine, "
-        f"each about {sweeps.CHUNK * per_sample[1e-6] * cores:.0f} s on one core: the "
-        "per-task overhead above is negligible at this chunk cost)"
+        f"estimate, eps=1e-6 with {total:,} samples on {machines} machines like this one "
+        f"({machines * cores} cores): {total:,} x {per_sample[1e-6]:.2e} s / {machines} = "
+        f"{seconds / 60:.0f} min if the work split evenly; in whole chunks of "
+        f"{sweeps.CHUNK} ({chunks} chunks, {chunk_seconds:.0f} s each on one core) it takes "
+        f"{rounds} rounds, about {rounds * chunk_seconds / 60:.0f} min, plus start-up; the "
+        "per-task overhead above is negligible at this chunk cost"
     )
 
 
