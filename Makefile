@@ -19,11 +19,12 @@ export NUMBA_CACHE_DIR ?= $(CURDIR)/.numba_cache
 PORTABLE_ENV := OPENBLAS_CORETYPE=Sandybridge OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 \
 	MKL_NUM_THREADS=1 NUMBA_NUM_THREADS=1
 
-.PHONY: book test test-portable check-html outputs bench lint format clean distclean help
+.PHONY: book test test-portable check-html data outputs bench lint format clean distclean help
 
 help:
 	@echo "make book           build the HTML book into _build/html (executes every notebook)"
 	@echo "make test           unit tests + nbval regression test of every notebook"
+	@echo "make data           Fashion-MNIST: Debian package as root, else a checked download"
 	@echo "make test-portable  nbval again under another BLAS kernel, single-threaded"
 	@echo "make check-html     load every page of _build/html in headless Chromium, check it"
 	@echo "make outputs        re-execute every notebook in place (refresh stored outputs)"
@@ -39,12 +40,25 @@ $(STAMP): requirements.txt pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	@touch $@
 
-book: $(STAMP)
+# Real data that must ship inside a package (see rsslib/datasets.py): present already, or
+# Debian's dataset-fashion-mnist when run as root with apt, or a checked download.
+data: $(STAMP)
+	@if $(BIN)/python -c "from rsslib.datasets import fashion_mnist as f; f('test')" \
+	    2>/dev/null; then \
+	  echo "Fashion-MNIST: present and checked"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	    apt-get install -y -qq dataset-fashion-mnist >/dev/null; \
+	else \
+	  $(BIN)/python -m rsslib fetch-data; \
+	fi
+
+book: $(STAMP) data
 	$(BIN)/jupyter-book build --all .
 	@echo
 	@echo "The book is at $(CURDIR)/_build/html/index.html"
 
-test: $(STAMP)
+test: $(STAMP) data
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-portable: $(STAMP)

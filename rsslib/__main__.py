@@ -8,8 +8,9 @@ interrupted or failed run leaves nothing half-written. Progress bars appear on a
 and stay silent in CI and in pipes (``--progress`` / ``--no-progress`` force either).
 
 Subcommands: ``thresholds`` (cover-time tables, Part I), ``success-table`` (Theorem 6's
-success probabilities) and ``prune-sweep`` (pruning random CNNs into the digits CNN,
-Part III). Run ``python -m rsslib SUBCOMMAND --help`` for each.
+success probabilities), ``prune-sweep`` (pruning random CNNs into the digits CNN,
+Part III) and ``fetch-data`` (Fashion-MNIST into the cache). Run
+``python -m rsslib SUBCOMMAND --help`` for each.
 """
 
 from __future__ import annotations
@@ -295,6 +296,21 @@ def cmd_prune_sweep(args) -> int:
     return 0
 
 
+# ---------------------------------------------------------------------------- fetch-data
+def cmd_fetch_data(args) -> int:
+    from rsslib import datasets
+
+    try:
+        dest = datasets.fetch_fashion_mnist(args.dest)
+    except OSError as exc:
+        raise CliError(
+            f"could not download Fashion-MNIST from {datasets.SOURCE_URL}: {exc}. "
+            "As root on Debian: apt-get install dataset-fashion-mnist"
+        ) from exc
+    _say(args, f"Fashion-MNIST (checked) in {dest}")
+    return 0
+
+
 def _say(args, message: str) -> None:
     if not args.quiet:
         print(message, file=sys.stderr, flush=True)
@@ -398,6 +414,18 @@ def build_parser() -> argparse.ArgumentParser:
     ps.add_argument("--quiet", action="store_true", help="no log lines on stderr")
     _add_executor_options(ps)
     ps.set_defaults(run=cmd_prune_sweep)
+
+    fd = sub.add_parser(
+        "fetch-data",
+        help="download Fashion-MNIST into the cache (when the Debian package is not there)",
+        description="Download the four Fashion-MNIST IDX files from the dataset's published "
+        "location into ~/.cache/rsslib/fashion-mnist (or --dest), checking each against "
+        "its SHA-256 before keeping it (rsslib.datasets). `make data` prefers Debian's "
+        "package dataset-fashion-mnist when run as root.",
+    )
+    fd.add_argument("--dest", type=Path, help="folder to download into (default: the cache)")
+    fd.add_argument("--quiet", action="store_true")
+    fd.set_defaults(run=cmd_fetch_data)
     return parser
 
 
