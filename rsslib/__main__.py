@@ -158,6 +158,13 @@ _eps = _argument(float, lambda v: 0.0 < v < 1.0, "eps must be in (0, 1)")
 _half_width = _argument(float, lambda v: 0.0 < v <= 1.0, "the half width must be in (0, 1]")
 
 
+def _add_run_options(parser: argparse.ArgumentParser, out_required: bool, what: str) -> None:
+    """--out, --quiet and where to run: the options every sweep subcommand shares."""
+    parser.add_argument("--out", type=Path, required=out_required, help=what)
+    parser.add_argument("--quiet", action="store_true", help="no log lines on stderr")
+    _add_executor_options(parser)
+
+
 def _add_executor_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("where to run (the output is the same for all)")
     group.add_argument(
@@ -358,9 +365,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=_positive_int,
         help="values per sample (default: 4 per bit of 1/eps + 16 for uniform, 7 for product)",
     )
-    th.add_argument("--out", type=Path, required=True, help="CSV file to write")
-    th.add_argument("--quiet", action="store_true", help="no log lines on stderr")
-    _add_executor_options(th)
+    _add_run_options(th, True, "CSV file to write")
     th.set_defaults(run=cmd_thresholds)
 
     st = sub.add_parser(
@@ -372,9 +377,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     st.add_argument("--trials", type=_positive_int, default=10_000)
     st.add_argument("--seed", type=_seed, default=0)
-    st.add_argument("--out", type=Path, help="write the table here instead of stdout")
-    st.add_argument("--quiet", action="store_true")
-    _add_executor_options(st)
+    _add_run_options(st, False, "write the table here instead of stdout")
     st.set_defaults(run=cmd_success_table)
 
     ps = sub.add_parser(
@@ -410,9 +413,7 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("theorem", "rescaled"),
         default=["theorem", "rescaled"],
     )
-    ps.add_argument("--out", type=Path, required=True, help="CSV file to write")
-    ps.add_argument("--quiet", action="store_true", help="no log lines on stderr")
-    _add_executor_options(ps)
+    _add_run_options(ps, True, "CSV file to write")
     ps.set_defaults(run=cmd_prune_sweep)
 
     fd = sub.add_parser(
@@ -424,7 +425,7 @@ def build_parser() -> argparse.ArgumentParser:
         "package dataset-fashion-mnist when run as root.",
     )
     fd.add_argument("--dest", type=Path, help="folder to download into (default: the cache)")
-    fd.add_argument("--quiet", action="store_true")
+    fd.add_argument("--quiet", action="store_true", help="no log lines on stderr")
     fd.set_defaults(run=cmd_fetch_data)
     return parser
 
