@@ -108,6 +108,56 @@ def _decay_failure(m, eps, accounting):
     return np.exp(np.minimum(0.0, m * _LOG_SHRINK))
 
 
+def p_beta(beta) -> float:
+    """p_beta = 1 - 7 / (8 (1 - beta)) of Propositions 18 and 20, for beta in (0, 1/8)."""
+    beta = as_positive_real(beta, "beta")
+    if beta >= 0.125:
+        raise ValueError(f"beta must be in (0, 1/8) (Proposition 18), got {beta}")
+    return _p(beta)
+
+
+def alpha_beta(e, beta) -> int:
+    """alpha = ceil(log(1/(2 e)) / log(1 + beta)) of Proposition 20, the process at precision e.
+
+    The number of factors (1 + beta) that lift Z_0 = e above 1/2 (up to one).
+    """
+    e = as_positive_real(e, "e")
+    if e >= 0.5:
+        raise ValueError(f"e must be in (0, 1/2), got {e}")
+    return _alpha(math.log(1.0 / (2.0 * e)), as_positive_real(beta, "beta"))
+
+
+def growth_failure_bound(k, p, alpha):
+    """Proposition 20 as printed: P(Z_k <= 1/2) <= exp(-2 (k p - alpha)^2 / k) if k p > alpha.
+
+    1 where k p <= alpha (the statement says nothing there). Broadcasts over arrays of
+    k >= 1, p in (0, 1) and alpha >= 0.
+    """
+    k, p, alpha = (np.asarray(v, dtype=float) for v in (k, p, alpha))
+    if np.any(~np.isfinite(k)) or np.any(k < 1):
+        raise ValueError("k must be >= 1")
+    if np.any(~(p > 0)) or np.any(~(p < 1)):
+        raise ValueError("p must be in (0, 1)")
+    if np.any(~np.isfinite(alpha)) or np.any(alpha < 0):
+        raise ValueError("alpha must be >= 0")
+    return _growth_failure(k, p, alpha)
+
+
+def decay_failure_bound(m, eps, accounting="corrected"):
+    """Lemma 23 after m decay values: P(1 - Z >= eps/2 at the end | Z > 1/2 at the start).
+
+    ``"corrected"``: the process run at eps/2, with the 1/(eps/2) of Markov's inequality,
+    min(1, 0.875^m / (eps/2)). ``"as written"``: the printed min(1, 0.875^m), which is false
+    for small eps (Part II shows it). Broadcasts over an array of m >= 0.
+    """
+    m = np.asarray(m, dtype=float)
+    if np.any(~np.isfinite(m)) or np.any(m < 0):
+        raise ValueError("m must be >= 0")
+    if accounting not in ACCOUNTINGS:
+        raise ValueError(f"accounting must be one of {ACCOUNTINGS}, got {accounting!r}")
+    return _decay_failure(m, as_positive_real(eps, "eps"), accounting)
+
+
 def _phase_failures(k, m, beta, eps, accounting):
     """Failure probabilities of the two phases after k growth and m decay steps."""
     alpha = _alpha(_log_inverse_target(eps, accounting), beta)

@@ -73,15 +73,20 @@ def _cover_times_kernel(samples, eps, a, b):
     return out
 
 
-def _cover_times_chunk(n, eps, rows, dist, seed_seq, a, b, threads=None):
-    """One chunk of the chunk-seeded layout (runs in a worker; module level to pickle)."""
-    if threads is not None:  # numba's thread count is per calling thread
-        numba.set_num_threads(max(1, min(int(threads), numba.config.NUMBA_NUM_THREADS)))
-    samples = draw(rows * n, dist, np.random.default_rng(seed_seq)).reshape(rows, n)
-    if n:
+def _cover_times_of(samples, eps, a, b):
+    """Cover times of the rows of ``samples``, after checking the memory they may need."""
+    n = samples.shape[1]
+    if n:  # every thread may hold the worst sample's intervals at once
         bound = _interval_bound(samples, eps, (a, b))
         _check_memory(numba.get_num_threads() * bound, f"n={n}, eps={eps:g}")
     return _cover_times_kernel(samples, eps, a, b)
+
+
+def _cover_times_chunk(n, eps, rows, dist, seed_seq, a, b, threads=None):
+    """One chunk of the chunk-seeded layout (runs in a worker; module level to pickle)."""
+    sweeps.limit_numba_threads(threads)
+    samples = draw(rows * n, dist, np.random.default_rng(seed_seq)).reshape(rows, n)
+    return _cover_times_of(samples, eps, a, b)
 
 
 def cover_times(
@@ -160,10 +165,7 @@ def cover_times(
     for start in range(0, trials, CHUNK):
         rows = min(CHUNK, trials - start)
         samples = draw(rows * n, dist, rng).reshape(rows, n)
-        if n:  # every thread may hold the worst sample's intervals at once
-            bound = _interval_bound(samples, eps, (a, b))
-            _check_memory(numba.get_num_threads() * bound, f"n={n}, eps={eps:g}")
-        out[start : start + rows] = _cover_times_kernel(samples, eps, a, b)
+        out[start : start + rows] = _cover_times_of(samples, eps, a, b)
         if progress:
             print(f"\rcover_times: {start + rows:,}/{trials:,} trials", end="", file=sys.stderr)
     if progress:

@@ -323,8 +323,9 @@ BATCH_ROWS = 4096
 
 def _best_subsets_rows(x, t, threads=None):
     """One batch of rows on a worker (module level, so process pools and dask pickle it)."""
-    if threads is not None:  # numba's thread count is per calling thread
-        numba.set_num_threads(max(1, min(int(threads), numba.config.NUMBA_NUM_THREADS)))
+    from rsslib.sweeps import limit_numba_threads
+
+    limit_numba_threads(threads)
     return _solve_batch(x, t, _blocks(x.shape[0]))
 
 

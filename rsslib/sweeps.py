@@ -52,6 +52,18 @@ class InlineExecutor(cf.Executor):
         self._shutdown = True
 
 
+def limit_numba_threads(threads) -> None:
+    """Run this thread's numba kernels on at most ``threads`` threads (None: leave as is).
+
+    Workers of a pool share the machine's cores; numba's count is per calling thread, so
+    each task sets it where it runs. Results never depend on it.
+    """
+    if threads is not None:
+        import numba
+
+        numba.set_num_threads(max(1, min(int(threads), numba.config.NUMBA_NUM_THREADS)))
+
+
 def chunk_plan(trials, chunk: int = CHUNK) -> list[tuple[int, int]]:
     """``(start, rows)`` of each chunk that ``trials`` trials are cut into."""
     trials = as_count(trials, "trials", minimum=1)

@@ -39,9 +39,13 @@ class CoverTimes:
             raise ValueError(f"level {level} not reached within n_max={self.n_max}")
         return times[i]
 
+    def successes(self, n: int) -> int:
+        """Number of the recorded samples covered with n values (cover time <= n)."""
+        return sum(c for t, c in self.counts.items() if t <= n)
+
     def success_probability(self, n: int) -> float:
         """Fraction of the recorded samples covered with n values."""
-        return sum(c for t, c in self.counts.items() if t <= n) / self.trials
+        return self.successes(n) / self.trials
 
 
 def read_cover_times(path) -> dict[tuple[str, float, float], CoverTimes]:

@@ -138,3 +138,25 @@ def test_tiny_eps_does_not_underflow_into_a_free_decay_phase():
     for accounting in ("corrected", "as written"):
         limit, _ = rsslib.proof_constant_limit(accounting)
         assert rsslib.proof_constant(1e-200, accounting) >= limit
+
+
+def test_public_phase_bounds_match_their_formulas():
+    from rsslib.bounds import alpha_beta, decay_failure_bound, growth_failure_bound, p_beta
+
+    assert p_beta(1 / 16) == pytest.approx(1 / 15, rel=1e-15)
+    # alpha factors (1 + beta) lift e to 1/2: (1 + beta)^(alpha - 1) < 1/(2e) <= (1 + beta)^alpha
+    for e, beta in [(0.01, 1 / 16), (1e-4, 0.05), (0.3, 0.1)]:
+        a = alpha_beta(e, beta)
+        assert (1 + beta) ** (a - 1) < 1 / (2 * e) <= (1 + beta) ** a * (1 + 1e-12)
+    k = np.array([10, 100, 1000])
+    expected = [1.0] + [np.exp(-2 * (n / 15 - 5) ** 2 / n) for n in (100, 1000)]
+    assert np.allclose(growth_failure_bound(k, 1 / 15, 5), expected, rtol=1e-12)
+    m = np.array([0, 5, 80])
+    assert np.allclose(decay_failure_bound(m, 0.01), np.minimum(1, 0.875**m / 0.005), rtol=1e-12)
+    assert np.allclose(decay_failure_bound(m, 0.01, "as written"), 0.875**m, rtol=1e-12)
+    with pytest.raises(ValueError, match="beta"):
+        p_beta(0.2)
+    with pytest.raises(ValueError, match="k must"):
+        growth_failure_bound(0, 0.1, 1)
+    with pytest.raises(ValueError, match="accounting"):
+        decay_failure_bound(3, 0.1, "loose")

@@ -21,6 +21,7 @@ def test_round_trip_and_quantiles_match_cover_times(tmp_path):
             with pytest.raises(ValueError, match="not reached"):
                 back.critical_n(level)
     assert back.success_probability(12) == np.mean(times <= 12)
+    assert all(back.successes(n) == np.count_nonzero(times <= n) for n in range(22))
 
 
 def test_levels_beyond_the_record_are_refused():

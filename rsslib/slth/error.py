@@ -13,11 +13,14 @@ from rsslib.slth.network import SimpleCNN
 from rsslib.slth.prune import _as_filters, effective_filters
 
 
+def _signed_sums(E: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per output channel: the sum of the positive and of the negative entries of E."""
+    return E.clamp(min=0).flatten(1).sum(1), (-E).clamp(min=0).flatten(1).sum(1)
+
+
 def _one_signed_norm(E: torch.Tensor) -> torch.Tensor:
     """max over output channels of max(sum of positive, sum of negative entries)."""
-    pos = E.clamp(min=0).flatten(1).sum(1)
-    neg = (-E).clamp(min=0).flatten(1).sum(1)
-    return torch.maximum(pos, neg).max()
+    return torch.maximum(*_signed_sums(E)).max()
 
 
 def _l1_op_norm(K: torch.Tensor) -> torch.Tensor:
@@ -47,8 +50,7 @@ def layer_sup_error(K: torch.Tensor, L: torch.Tensor):
             f"K and L must be filters of the same shape, got {tuple(K.shape)} and {tuple(L.shape)}"
         )
     E = K - L
-    pos = E.clamp(min=0).flatten(1).sum(1)
-    neg = (-E).clamp(min=0).flatten(1).sum(1)
+    pos, neg = _signed_sums(E)
     best = torch.maximum(pos, neg)
     out = int(best.argmax())
     sign = 1.0 if pos[out] >= neg[out] else -1.0
