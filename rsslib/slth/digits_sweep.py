@@ -63,6 +63,21 @@ def load(weights: str | None = None):
     return normalise_filters(filters)[0], torch.from_numpy(X_test), y_test
 
 
+def network(filters):
+    """The digits CNN as a :class:`~rsslib.slth.layered.Network`: each thesis convolution
+    written as zero padding then a correlation with the flipped kernel, and the readout
+    (the mean of each output channel over the 8 x 8 image) as average pooling and flatten.
+    """
+    from rsslib.slth.layered import Network
+
+    layers = []
+    for i, K in enumerate(filters):
+        d = K.shape[-1]
+        layers += [("pad", (d - 1, 0, d - 1, 0)), ("conv", torch.flip(K, dims=(2, 3)), 0)]
+        layers.append(("relu",) if i < len(filters) - 1 else ("avgpool", 8))
+    return Network(layers + [("flatten",)])
+
+
 def measure(target, X_test, y_test, block: int, seed: int, variant: str) -> dict:
     """One random network pruned into ``target``: a dict with the keys :data:`COLUMNS`."""
     if variant not in VARIANTS:
@@ -116,3 +131,24 @@ def sweep_rows(
             raise ValueError(f"blocks must be positive integers, got {b!r}")
     tasks = [(v, int(b), int(s), threads) for v in variants for b in blocks for s in seeds]
     return run_tasks(_task, tasks, executor, progress, desc="prune sweep")
+
+
+def ablation_row(variant: str, factor: float, seed: int) -> dict:
+    """One step of the construction ablation (:data:`rsslib.slth.lenet.VARIANTS`) on the
+    digits CNN: every layer pruned from a random network of at most ``factor`` times its
+    size; the compensating variants estimate H on 512 images of the training split."""
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    from rsslib.slth.lenet import measure_network
+
+    target, X_test, y_test = load()
+    digits = load_digits()
+    X = (digits.images / 16.0)[:, None, :, :]
+    X_train, _, _, _ = train_test_split(
+        X, digits.target, test_size=0.25, random_state=0, stratify=digits.target
+    )
+    calibration = X_train[np.random.default_rng(seed).permutation(len(X_train))[:512]]
+    return measure_network(
+        network(target), (0, 1, 2), factor, seed, variant, calibration, X_test, y_test
+    )

@@ -1,0 +1,231 @@
+"""LeNet-5 on Fashion-MNIST: the stored target, and pruning a random network into it.
+
+The target is trained by ``scripts/train_lenet.py`` (bias-free LeNet-5, see there) and
+stored in ``book/slth/data/lenet5_fashion.npz``. :func:`measure` is what
+``scripts/prune_lenet.py`` runs and what the chapter ``lenet_fashion`` recomputes live.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from rsslib.slth.construct import (
+    blocks_for_factor,
+    layer_scales,
+    prune_network,
+    random_network,
+)
+from rsslib.slth.layered import Network, collapse
+
+#: Where the trained LeNet-5 is stored (in the repository, next to the book).
+WEIGHTS = Path(__file__).resolve().parents[2] / "book" / "slth" / "data" / "lenet5_fashion.npz"
+NAMES = ("conv1", "conv2", "dense1", "dense2", "dense3")
+#: Which weighted layers ``--layers`` prunes (indices into the five weighted layers).
+LAYER_SETS = {"conv": (0, 1), "all": (0, 1, 2, 3, 4)}
+#: The ablation's steps, from the literal construction to the full one.
+VARIANTS = {
+    "literal": {"normalise": "l1", "max_terms": 24, "compensate": None},
+    "rescaled": {"normalise": "top", "max_terms": 24, "compensate": None},
+    "uncapped": {"normalise": "top", "max_terms": 40, "compensate": None},
+    "balanced": {"normalise": "top", "max_terms": 40, "compensate": None, "balance": True},
+    "obs": {"normalise": "top", "max_terms": 40, "compensate": "weights", "balance": True},
+    "obs-data": {"normalise": "top", "max_terms": 40, "compensate": "data", "balance": True},
+}
+
+
+def lenet(weights) -> Network:
+    """LeNet-5 without biases from its five weight arrays (conv1, conv2, dense1..3)."""
+    c1, c2, d1, d2, d3 = (torch.as_tensor(np.asarray(w), dtype=torch.float64) for w in weights)
+    return Network(
+        [
+            ("conv", c1, 2),
+            ("relu",),
+            ("maxpool", 2),
+            ("conv", c2, 0),
+            ("relu",),
+            ("maxpool", 2),
+            ("flatten",),
+            ("dense", d1),
+            ("relu",),
+            ("dense", d2),
+            ("relu",),
+            ("dense", d3),
+        ]
+    )
+
+
+@cache
+def load(path: str | None = None) -> tuple[Network, dict]:
+    """The stored LeNet-5 and its recorded accuracies (cached per process)."""
+    path = Path(path) if path else WEIGHTS
+    if not path.exists():
+        raise ValueError(f"{path} not found: run python scripts/train_lenet.py")
+    stored = np.load(path)
+    info = {k: float(stored[k]) for k in ("train_accuracy", "test_accuracy")}
+    return lenet([stored[n] for n in NAMES]), info
+
+
+def logits(net: Network, images, batch: int = 1000) -> torch.Tensor:
+    """The network's outputs on ``images``, in batches (float64)."""
+    with torch.no_grad():
+        return torch.cat(
+            [net(torch.as_tensor(images[s : s + batch])) for s in range(0, len(images), batch)]
+        )
+
+
+def compare(reference: torch.Tensor, approx: torch.Tensor, labels) -> dict:
+    """Relative max error, agreement of predictions, and both accuracies."""
+    labels = torch.as_tensor(labels)
+    pred_f, pred_n = reference.argmax(1), approx.argmax(1)
+    return {
+        "relative_error": float((approx - reference).abs().max() / reference.abs().max()),
+        "agreement": float((pred_f == pred_n).double().mean()),
+        "target_accuracy": float((pred_f == labels).double().mean()),
+        "pruned_accuracy": float((pred_n == labels).double().mean()),
+    }
+
+
+def prepare(target: Network, normalise: str) -> tuple[Network, list[float]]:
+    """The target the construction aims at, and the scales of the random V's.
+
+    ``"l1"``: Theorem 31's class, every layer divided by its l1 norm (the output is then a
+    known multiple of the original, which changes neither predictions nor relative errors),
+    V uniform on [-1, 1]. ``"top"``: the target unchanged and V scaled so that each layer's
+    largest weight sits at 1/4 of the random scale (:func:`layer_scales`).
+    """
+    if normalise == "l1":
+        layers = [
+            (ly[0], ly[1] / ly[1].abs().sum(), *ly[2:]) if ly[0] in ("conv", "dense") else ly
+            for ly in target.layers
+        ]
+        net = Network(layers)
+        return net, [1.0] * len(net.weighted())
+    if normalise == "top":
+        return target, layer_scales(target, 0.25)
+    raise ValueError(f"normalise must be 'l1' or 'top', got {normalise!r}")
+
+
+def measure_network(
+    original: Network,
+    prune: Sequence[int],
+    factor: float,
+    seed: int,
+    variant: str,
+    calibration,
+    test_images,
+    test_labels,
+    progress: bool = False,
+) -> dict:
+    """Prune a random network into ``original`` and compare the two on test images.
+
+    ``prune`` lists the weighted layers (indices into ``original.weighted()``) replaced by
+    random pairs of at most ``factor`` times their size; the others are kept as trained.
+    ``calibration`` are the training images the compensating variants estimate H from.
+    Returns the dict described in :func:`measure`.
+    """
+    if variant not in VARIANTS:
+        raise ValueError(f"variant must be one of {sorted(VARIANTS)}, got {variant!r}")
+    spec = VARIANTS[variant]
+    target, scales = prepare(original, spec["normalise"])
+    blocks = blocks_for_factor(target, factor, prune=prune)
+    net = random_network(target, blocks, seed=seed, scales=scales)
+    t0 = time.perf_counter()
+    pruned, report = prune_network(
+        net,
+        target,
+        max_terms=spec["max_terms"],
+        compensate=spec["compensate"],
+        data=calibration if spec["compensate"] else None,
+        balance=spec.get("balance", False),
+        progress=progress,
+    )
+    seconds = time.perf_counter() - t0
+    result = compare(
+        logits(target, test_images), logits(collapse(pruned), test_images), test_labels
+    )
+    indices = [target.weighted()[k] for k in prune]
+    target_params = target.parameter_count(indices)
+    random_params = net.parameter_count(indices)
+    return {
+        "variant": variant,
+        "seed": int(seed),
+        "factor": random_params / target_params,
+        "random_params": random_params,
+        "target_params": target_params,
+        "kept": sum(r["kept"] for r in report),
+        **result,
+        "seconds": seconds,
+        "blocks": [b for b in blocks if b],
+        "max_weight_errors": [r["max_weight_error"] for r in report],
+    }
+
+
+def calibration_images(count: int, seed: int):
+    """``count`` Fashion-MNIST training images, a seeded random choice."""
+    from rsslib.datasets import fashion_mnist
+
+    images, _ = fashion_mnist("train")
+    if not 1 <= int(count) <= len(images):
+        raise ValueError(f"calibration must be in 1..{len(images)}, got {count}")
+    return images[np.random.default_rng(seed).permutation(len(images))[: int(count)]]
+
+
+def measure(
+    layers: str = "all",
+    factor: float = 30.0,
+    seed: int = 0,
+    variant: str = "obs",
+    calibration: int = 2048,
+    progress: bool = False,
+) -> dict:
+    """Prune a random network of at most ``factor`` times the pruned layers' size into the
+    stored LeNet-5 and measure it on the 10,000 Fashion-MNIST test images.
+
+    Parameters
+    ----------
+    layers : "conv" or "all"
+        Prune the two convolutional layers (dense layers kept as trained, as in da Cunha et
+        al. 2022) or every layer.
+    factor : float
+        Size budget: random parameters of the pruned layers over their target parameters.
+    seed : int
+        Seed of the random network (and of the choice of calibration images).
+    variant : str
+        A key of :data:`VARIANTS`.
+    calibration : int
+        Training images used to estimate the inputs' second moments (compensating variants).
+
+    Returns
+    -------
+    dict with the keys of ``scripts/prune_lenet.py``'s JSON: ``factor`` (realised),
+    ``random_params``, ``target_params``, ``kept``, ``relative_error``, ``agreement``,
+    ``target_accuracy``, ``pruned_accuracy``, ``seconds`` (pruning time), and ``layers``,
+    ``variant``, ``seed``, ``blocks``, ``max_weight_errors``.
+    """
+    from rsslib.datasets import fashion_mnist
+
+    if layers not in LAYER_SETS:
+        raise ValueError(f"layers must be one of {sorted(LAYER_SETS)}, got {layers!r}")
+    if variant not in VARIANTS:
+        raise ValueError(f"variant must be one of {sorted(VARIANTS)}, got {variant!r}")
+    original, _ = load()
+    data = calibration_images(calibration, seed) if VARIANTS[variant]["compensate"] else None
+    test_images, test_labels = fashion_mnist("test")
+    result = measure_network(
+        original,
+        LAYER_SETS[layers],
+        factor,
+        seed,
+        variant,
+        data,
+        test_images,
+        test_labels,
+        progress,
+    )
+    return {"layers": layers, **result}
