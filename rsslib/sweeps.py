@@ -125,8 +125,19 @@ def run_tasks(
         from tqdm.auto import tqdm
 
         bar = tqdm(total=sum(weights) if total is None else total, desc=desc, file=sys.stderr)
-    futures = {executor.submit(fn, *task): i for i, task in enumerate(tasks)}
     results: list = [None] * len(tasks)
+    if isinstance(executor, InlineExecutor):
+        # submit() would run every task before the bar could move: run them here instead
+        try:
+            for i, task in enumerate(tasks):
+                results[i] = fn(*task)
+                if bar is not None:
+                    bar.update(weights[i])
+        finally:
+            if bar is not None:
+                bar.close()
+        return results
+    futures = {executor.submit(fn, *task): i for i, task in enumerate(tasks)}
     try:
         for future in cf.as_completed(futures):
             i = futures[future]

@@ -58,6 +58,28 @@ def test_run_tasks_keeps_task_order_and_raises_task_errors():
         run_tasks(_fail, [(3,)], InlineExecutor())
 
 
+def test_inline_progress_moves_after_each_task(monkeypatch):
+    """Inline, the bar must advance as tasks finish, not once at the end of a long sweep."""
+    import tqdm.auto
+
+    events = []
+
+    class Bar:
+        def __init__(self, **kwargs):
+            pass
+
+        def update(self, k):
+            events.append(("bar", k))
+
+        def close(self):
+            events.append(("close",))
+
+    monkeypatch.setattr(tqdm.auto, "tqdm", Bar)
+    out = run_tasks(lambda x: events.append(("task", x)) or x, [(1,), (2,)], progress=True)
+    assert out == [1, 2]
+    assert events == [("task", 1), ("bar", 1), ("task", 2), ("bar", 1), ("close",)]
+
+
 def test_chunked_cover_times_match_a_sample_by_sample_reference():
     # The layout, spelled out: chunk i draws its samples from default_rng(spawn(seed)[i]),
     # and each sample's cover time is that of rsslib.cover_time.
