@@ -257,3 +257,23 @@ def test_lenet_missing_weights_say_how_to_make_them(tmp_path):
 
     with pytest.raises(ValueError, match="train_lenet.py"):
         load(str(tmp_path / "missing.npz"))
+
+
+def test_first_budget_needs_every_seed_at_every_larger_budget():
+    from rsslib.slth.lenet import first_budget
+
+    def row(budget, seed, err, factor):
+        return {"target": "t", "variant": "v", "budget": budget, "seed": seed,
+                "relative_error": err, "factor": factor, "agreement": 1 - err}  # fmt: skip
+
+    rows = [row(10, 0, 5e-3, 9.5), row(10, 1, 5e-4, 9.6),  # one seed fails at 10
+            row(20, 0, 9e-4, 19.1), row(20, 1, 2e-4, 19.4),
+            row(30, 0, 2e-3, 29.0), row(30, 1, 1e-4, 29.9),  # a relapse at 30
+            row(40, 0, 1e-4, 39.2), row(40, 1, 1e-5, 39.8)]  # fmt: skip
+    assert first_budget(rows, "t", "v") == (40, 39.8)
+    assert first_budget(rows, "t", "v", level=1e-2) == (10, 9.6)
+    assert first_budget(rows, "t", "v", level=1e-6) == (None, None)
+    assert first_budget(rows, "t", "v", level=0.999, key="agreement") == (40, 39.8)
+    assert first_budget(rows, "t", "v", level=0.99, key="agreement") == (10, 9.6)
+    with pytest.raises(ValueError, match="no rows"):
+        first_budget(rows, "t", "w")

@@ -229,3 +229,45 @@ def measure(
         progress,
     )
     return {"layers": layers, **result}
+
+
+#: The ablation's stored sweep (``scripts/ablation_sweep.py``).
+ABLATION = WEIGHTS.parent / "ablation_sweep.csv"
+
+
+def read_ablation(path=None) -> list[dict]:
+    """The rows of the stored ablation sweep, numbers as floats (seed as int)."""
+    import csv
+
+    path = Path(path) if path else ABLATION
+    if not path.exists():
+        raise ValueError(f"{path} not found: run python scripts/ablation_sweep.py")
+    with open(path, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    for r in rows:
+        for k, v in r.items():
+            if k not in ("target", "variant"):
+                r[k] = int(v) if k == "seed" else float(v)
+    return rows
+
+
+def first_budget(rows, target: str, variant: str, level: float = 1e-3, key="relative_error"):
+    """Smallest budget from which every seed, at every larger budget of the grid, has
+    ``key <= level`` (``>= level`` for ``agreement``); with the largest realised factor
+    among the seeds at that budget. ``(None, None)`` if even the largest budget fails.
+    """
+    grid: dict[float, list[dict]] = {}
+    for r in rows:
+        if r["target"] == target and r["variant"] == variant:
+            grid.setdefault(r["budget"], []).append(r)
+    if not grid:
+        raise ValueError(f"no rows for target {target!r} and variant {variant!r}")
+    ok = (lambda v: v >= level) if key == "agreement" else (lambda v: v <= level)
+    found = None
+    for budget in sorted(grid, reverse=True):
+        if not all(ok(r[key]) for r in grid[budget]):
+            break
+        found = budget
+    if found is None:
+        return None, None
+    return found, max(r["factor"] for r in grid[found])
