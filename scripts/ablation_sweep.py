@@ -5,7 +5,8 @@ Run:  python scripts/ablation_sweep.py [--targets lenet-conv lenet-all digits] [
 
 For each target (LeNet-5 on Fashion-MNIST with its convolutional layers pruned, LeNet-5
 with every layer pruned, the digits CNN of the previous chapter), each step of the ablation
-(rsslib.slth.lenet.VARIANTS: literal, rescaled, uncapped, balanced, obs, obs-data), each
+(rsslib.slth.lenet.VARIANTS: literal, rescaled, uncapped, balanced, obs, obs-data,
+allocated), each
 size budget F and seed: a random network of at most F times the pruned layers' size is
 pruned into the target and compared with it on the test images. One row per run; the
 chapter reads, per target and step, the smallest budget at which every seed reaches
@@ -36,7 +37,7 @@ BUDGETS = {
 }
 STEPS = {
     "lenet-conv": tuple(VARIANTS),
-    "lenet-all": ("literal", "rescaled", "balanced", "obs"),
+    "lenet-all": ("literal", "rescaled", "balanced", "obs", "allocated"),
     "digits": tuple(VARIANTS),
 }
 SEEDS = {"lenet-conv": (0, 1, 2), "lenet-all": (0, 1), "digits": (0, 1, 2)}

@@ -27,7 +27,7 @@ def main(argv=None):
     parser.add_argument("--layers", choices=sorted(LAYER_SETS), required=True)
     parser.add_argument("--factor", type=float, required=True)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--variant", choices=sorted(VARIANTS), default="obs")
+    parser.add_argument("--variant", choices=sorted(VARIANTS), default="allocated")
     parser.add_argument("--json", type=Path, required=True)
     parser.add_argument("--quiet", action="store_true", help="no per-layer progress lines")
     args = parser.parse_args(argv)

@@ -159,6 +159,25 @@ def test_blocks_for_factor_is_the_largest_common_block_within_budget():
         blocks_for_factor(target, 0.5)
 
 
+def test_cost_allocation_gives_cheap_layers_more_channels_within_budget():
+    target = tiny_target()
+    idx = target.weighted()
+    size = target.parameter_count(idx)
+    for factor in (4.0, 10.0, 25.0):
+        blocks = blocks_for_factor(target, factor, allocation="cost")
+        assert random_network(target, blocks).parameter_count(idx) <= factor * size
+        cost = [target.layers[i][1].shape[0] * (target.layers[i][1][0].numel()
+                + target.layers[i][1].shape[0]) for i in idx]  # fmt: skip
+        by_cost = [b for _, b in sorted(zip(cost, blocks, strict=True))]
+        assert by_cost == sorted(by_cost, reverse=True)
+        assert blocks != blocks_for_factor(target, factor)
+    # layers of equal cost: the same blocks as the equal allocation
+    twin = Network([("dense", torch.ones(5, 5)), ("relu",), ("dense", torch.ones(5, 5))])
+    assert blocks_for_factor(twin, 12, allocation="cost") == blocks_for_factor(twin, 12)
+    with pytest.raises(ValueError, match="allocation"):
+        blocks_for_factor(target, 10, allocation="greedy")
+
+
 def test_assign_blocks_gives_every_output_its_channels_and_serves_bad_weights_better():
     rng = np.random.default_rng(0)
     c1, m, block = 6, 25, 12

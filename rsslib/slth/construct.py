@@ -39,28 +39,58 @@ MAX_TERMS = 40
 COMPENSATIONS = (None, "weights", "data")
 
 
-def blocks_for_factor(target: Network, factor: float, prune=None) -> list[int]:
+ALLOCATIONS = ("equal", "cost")
+
+
+def blocks_for_factor(
+    target: Network, factor: float, prune=None, allocation: str = "equal"
+) -> list[int]:
     """Hidden channels per output channel, per weighted layer, for a size budget.
 
     A pair for a layer with c1 outputs and m weights per output, with blocks of b, has
-    ``b c1 (m + c1)`` entries against the layer's ``c1 m``. Every pruned layer gets the same
-    b (the precision of a weight depends on b alone), the largest one that keeps the pairs
-    within ``factor`` times the pruned layers' size. Layers not in ``prune`` (indices into
+    ``b c1 (m + c1)`` entries against the layer's ``c1 m``; the pairs must stay within
+    ``factor`` times the pruned layers' size. Layers not in ``prune`` (indices into
     ``target.weighted()``; default all) get 0: they are kept as trained.
+
+    ``allocation="equal"``: every pruned layer gets the same b, the largest that fits.
+    ``allocation="cost"``: a layer whose channels cost less gets more of them,
+    ``b_i = floor(b_0 + 2 log2(cost_max / cost_i))`` with ``cost_i = c1 (m + c1)`` the
+    price of one more channel per output and b_0 the largest that fits. If each product
+    halves a subset sum's typical error and there are about b/2 products per weight, a
+    weight's error is about ``2^(-b/2)``; spending the budget where it is cheapest to
+    add products then equalises ``2^(-b_i/2) / cost_i`` across layers, which is this rule.
+    For LeNet-5 it gives the small convolutions many more channels than the large dense
+    layer, at little cost in size.
     """
     if not factor > 0:
         raise ValueError(f"factor must be > 0, got {factor}")
+    if allocation not in ALLOCATIONS:
+        raise ValueError(f"allocation must be one of {ALLOCATIONS}, got {allocation!r}")
     weighted = target.weighted()
     prune = set(range(len(weighted)) if prune is None else prune)
     if not prune or not prune <= set(range(len(weighted))):
         raise ValueError(f"prune must list some of the {len(weighted)} weighted layers")
-    shapes = [target.layers[i][1].shape for k, i in enumerate(weighted) if k in prune]
-    size = sum(s[0] * s[1:].numel() for s in shapes)
-    per_block = sum(s[0] * (s[1:].numel() + s[0]) for s in shapes)
-    b = int(np.floor(factor * size / per_block))
-    if b < 1:
+    shapes = {k: target.layers[i][1].shape for k, i in enumerate(weighted) if k in prune}
+    size = sum(s[0] * s[1:].numel() for s in shapes.values())
+    cost = {k: s[0] * (s[1:].numel() + s[0]) for k, s in shapes.items()}
+    top = max(cost.values())
+    extra = {k: 2 * np.log2(top / c) if allocation == "cost" else 0.0 for k, c in cost.items()}
+
+    def blocks(b0):
+        return {k: int(np.floor(b0 + extra[k])) for k in cost}
+
+    def fits(b0):
+        bs = blocks(b0)
+        return min(bs.values()) >= 1 and sum(bs[k] * cost[k] for k in cost) <= factor * size
+
+    if not fits(1.0):
         raise ValueError(f"factor {factor} leaves less than one hidden channel per output")
-    return [b if k in prune else 0 for k in range(len(weighted))]
+    lo, hi = 1.0, float(factor) + 1.0  # fits(lo), not fits(hi): b_0 <= factor always
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if fits(mid) else (lo, mid)
+    chosen = blocks(lo)
+    return [chosen.get(k, 0) for k in range(len(weighted))]
 
 
 def layer_scales(target: Network, top: float = 0.25) -> list[float]:

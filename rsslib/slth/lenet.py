@@ -36,6 +36,13 @@ VARIANTS = {
     "balanced": {"normalise": "top", "max_terms": 40, "compensate": None, "balance": True},
     "obs": {"normalise": "top", "max_terms": 40, "compensate": "weights", "balance": True},
     "obs-data": {"normalise": "top", "max_terms": 40, "compensate": "data", "balance": True},
+    "allocated": {
+        "normalise": "top",
+        "max_terms": 40,
+        "compensate": "weights",
+        "balance": True,
+        "allocation": "cost",
+    },
 }
 
 
@@ -133,7 +140,9 @@ def measure_network(
         raise ValueError(f"variant must be one of {sorted(VARIANTS)}, got {variant!r}")
     spec = VARIANTS[variant]
     target, scales = prepare(original, spec["normalise"])
-    blocks = blocks_for_factor(target, factor, prune=prune)
+    blocks = blocks_for_factor(
+        target, factor, prune=prune, allocation=spec.get("allocation", "equal")
+    )
     net = random_network(target, blocks, seed=seed, scales=scales)
     t0 = time.perf_counter()
     pruned, report = prune_network(
@@ -180,7 +189,7 @@ def measure(
     layers: str = "all",
     factor: float = 30.0,
     seed: int = 0,
-    variant: str = "obs",
+    variant: str = "allocated",
     calibration: int = 2048,
     progress: bool = False,
 ) -> dict:
