@@ -9,6 +9,12 @@ float64 throughout, since the approximations are checked to 1e-6 and beyond.
 - :mod:`~rsslib.slth.prune`: the pruning construction of Proposition 32, Lemma 34 and
   Theorem 31, solved exactly with :func:`rsslib.best_subsets`.
 - :mod:`~rsslib.slth.error`: exact and certified sup errors over inputs in [0, 1].
+- :mod:`~rsslib.slth.layered`: networks with padding, pooling, flatten and dense layers, and
+  the certified error chain through them.
+- :mod:`~rsslib.slth.construct`: the construction on such networks, with a partition of
+  hidden channels chosen after the draw, OBS compensation and a cost-aware budget.
+- :mod:`~rsslib.slth.lenet`: LeNet-5 on Fashion-MNIST, pruned and measured.
+- :mod:`~rsslib.slth.pensia`: Pensia et al.'s 784-500-10 experiment solved exactly.
 """
 
 from rsslib.slth.conv import conv, thesis_conv
