@@ -13,11 +13,34 @@ epsilons = st.sampled_from([1e-4, 1e-3, 0.01, 0.05, 0.2, 1.0, 5.0])
 windows = st.sampled_from([(-1.0, 1.0), (0.0, 1.0), (-3.0, -0.5), (0.25, 0.3)])
 
 
+def _close_gaps(intervals, gap=1e-12):
+    """Merge neighbours closer than ``gap``. Where two intervals touch exactly (sums of
+    "round" floats such as 0.25 + 0.1 - 0.05 and 0.2 + 0.1), whether they meet or leave a
+    gap of one ulp depends on the order of the roundings, which differs between the
+    recurrence and the enumeration; both answers are right to within rounding."""
+    out = []
+    for left, right in intervals:
+        if out and left - out[-1][1] <= gap:
+            out[-1][1] = max(out[-1][1], right)
+        else:
+            out.append([left, right])
+    return out
+
+
 def assert_same_intervals(lo, hi, expected):
-    assert len(lo) == len(expected)
+    got = _close_gaps(zip(lo, hi, strict=True))
+    expected = _close_gaps(expected)
+    assert len(got) == len(expected)
     if expected:
-        np.testing.assert_allclose(lo, [e[0] for e in expected], rtol=0, atol=1e-12)
-        np.testing.assert_allclose(hi, [e[1] for e in expected], rtol=0, atol=1e-12)
+        np.testing.assert_allclose(got, expected, rtol=0, atol=1e-12)
+
+
+def test_touching_intervals_are_compared_up_to_rounding():
+    """The case hypothesis found: 0.2 + 0.1 and 0.25 + 0.1 - 0.05 round apart by one ulp."""
+    lo, hi = rsslib.approximable_set(np.array([0.25, 0.1]), 0.05)
+    assert_same_intervals(lo, hi, [[-0.05, 0.15], [0.2, 0.4]])
+    with pytest.raises(AssertionError):
+        assert_same_intervals(lo, hi, [[-0.05, 0.15], [0.2, 0.3], [0.31, 0.4]])
 
 
 @given(samples, epsilons)
