@@ -11,20 +11,37 @@ import math
 import numpy as np
 
 
+def _read_reals(values, name: str, what: str) -> np.ndarray:
+    try:
+        arr = np.asarray(values)
+    except Exception as exc:  # ragged nested lists and the like
+        raise ValueError(f"{name} must be {what} of real numbers ({exc})") from exc
+    if arr.dtype == bool or not (
+        np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)
+    ):
+        raise ValueError(f"{name} must hold real numbers, got dtype {arr.dtype}")
+    return arr
+
+
+def as_real_array(values, name: str) -> np.ndarray:
+    """``values`` as a numpy array of finite real numbers, of any shape, dtype kept.
+
+    Anything numpy cannot read as real numbers (ragged lists, strings, booleans) and any NaN
+    or infinity is refused with a ``ValueError`` naming ``name``.
+    """
+    arr = _read_reals(values, name, "an array")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must be finite (it holds NaN or infinity)")
+    return arr
+
+
 def as_sample(values, name: str = "sample") -> np.ndarray:
     """Return ``values`` as a 1-D float64 array of finite numbers.
 
     Integer and float32 inputs are converted; anything else that numpy cannot read as
     real numbers, any NaN or infinity, and any array that is not 1-D is refused.
     """
-    try:
-        arr = np.asarray(values)
-    except Exception as exc:  # ragged nested lists and the like
-        raise ValueError(f"{name} must be a 1-D array of real numbers ({exc})") from exc
-    if arr.dtype == bool or not (
-        np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)
-    ):
-        raise ValueError(f"{name} must hold real numbers, got dtype {arr.dtype}")
+    arr = _read_reals(values, name, "a 1-D array")
     if arr.ndim != 1:
         raise ValueError(f"{name} must be 1-D, got an array of shape {arr.shape}")
     arr = arr.astype(np.float64)

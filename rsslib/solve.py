@@ -268,10 +268,12 @@ def _workspace_bytes(n: int) -> int:
     return 8 * 8 * ((1 << max((n + 1) // 2 - 1, 0)) + 1)
 
 
-def _check_size(n: int, copies: int, what: str) -> None:
+def _check_size(n: int, copies: int, what: str, workspace=None) -> None:
+    """Refuse n beyond the solver's limit, or buffers (``workspace(n)`` bytes per copy,
+    this solver's by default) beyond ``MAX_MEMORY_BYTES``."""
     if n > _MAX_BITS:
         raise ValueError(f"{what}: n={n} values exceeds the solver's limit of {_MAX_BITS}")
-    need = copies * _workspace_bytes(n)
+    need = copies * (workspace or _workspace_bytes)(n)
     if need > MAX_MEMORY_BYTES:
         raise ValueError(
             f"{what}: n={n} needs about {need / 2**30:.1f} GiB of meet-in-the-middle buffers "

@@ -56,7 +56,8 @@ import numpy as np
 
 from rsslib._jit import jit, parallel_jit
 from rsslib._validate import as_count, as_finite_real, as_positive_real, as_sample
-from rsslib.solve import MAX_MEMORY_BYTES
+from rsslib.solve import _blocks
+from rsslib.solve import _check_size as _solver_check_size
 
 #: Bitmasks are int64: at most 62 values per instance.
 _MAX_BITS = 62
@@ -303,19 +304,7 @@ def _workspace_bytes(n: int) -> int:
 
 
 def _check_size(n: int, copies: int, what: str) -> None:
-    if n > _MAX_BITS:
-        raise ValueError(f"{what}: n={n} values exceeds the solver's limit of {_MAX_BITS}")
-    need = copies * _workspace_bytes(n)
-    if need > MAX_MEMORY_BYTES:
-        raise ValueError(
-            f"{what}: n={n} needs about {need / 2**30:.1f} GiB of meet-in-the-middle buffers "
-            f"({copies} at once), more than the {MAX_MEMORY_BYTES / 2**30:.0f} GiB allowed "
-            "(rsslib.solve.MAX_MEMORY_BYTES); use fewer values per instance"
-        )
-
-
-def _blocks(count: int) -> int:
-    return max(1, min(count, 4 * numba.get_num_threads()))
+    _solver_check_size(n, copies, what, _workspace_bytes)
 
 
 def _batch_inputs(samples, targets, what: str):

@@ -65,7 +65,7 @@ import numba
 import numpy as np
 import torch
 
-from rsslib._validate import as_count, as_positive_real
+from rsslib._validate import as_count, as_positive_real, as_real_array
 from rsslib.solve import best_subsets
 from rsslib.sparsest import sparsest_subsets
 
@@ -90,23 +90,8 @@ Progress = Callable[[str], object] | None
 # ---------------------------------------------------------------------------------------
 # input checks
 # ---------------------------------------------------------------------------------------
-def _real_array(values, name: str) -> np.ndarray:
-    """``values`` as a numpy array of finite reals; float dtypes are kept (not converted)."""
-    try:
-        arr = np.asarray(values)
-    except Exception as exc:  # ragged nested lists and the like
-        raise ValueError(f"{name} must be an array of real numbers ({exc})") from exc
-    if arr.dtype == bool or not (
-        np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)
-    ):
-        raise ValueError(f"{name} must hold real numbers, got dtype {arr.dtype}")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must be finite (it holds NaN or infinity)")
-    return arr
-
-
 def _matrix(values, name: str, columns: int | None = None) -> np.ndarray:
-    arr = _real_array(values, name)
+    arr = as_real_array(values, name)
     if arr.ndim != 2 or arr.size == 0:
         raise ValueError(f"{name} must be a non-empty 2-D array, got shape {arr.shape}")
     if columns is not None and arr.shape[1] != columns:
@@ -151,7 +136,7 @@ def _masks(masks, shape: tuple, name: str = "masks") -> np.ndarray:
 def _error_arrays(errors, name: str = "errors") -> list[np.ndarray]:
     if isinstance(errors, np.ndarray) or not isinstance(errors, Sequence) or not errors:
         raise ValueError(f"{name} must be a non-empty list of arrays")
-    out = [_real_array(e, f"{name}[{i}]") for i, e in enumerate(errors)]
+    out = [as_real_array(e, f"{name}[{i}]") for i, e in enumerate(errors)]
     if sum(e.size for e in out) == 0:
         raise ValueError(f"{name} must hold at least one value")
     return out
@@ -353,8 +338,8 @@ def rel_logit_error(reference, logits) -> float:
     ValueError
         If the shapes differ or ``reference`` is all zeros.
     """
-    ref = _real_array(reference, "reference")
-    out = _real_array(logits, "logits")
+    ref = as_real_array(reference, "reference")
+    out = as_real_array(logits, "logits")
     if ref.shape != out.shape or ref.size == 0:
         raise ValueError(f"reference and logits must have one shape, got {ref.shape}, {out.shape}")
     scale = np.abs(ref).max()
@@ -393,7 +378,7 @@ def histogram_counts(errors, bins) -> list[int]:
     An error below ``bins[0]`` (a zero error, say) counts in the first bin, one above
     ``bins[-1]`` in the last.
     """
-    edges = _real_array(bins, "bins")
+    edges = as_real_array(bins, "bins")
     if edges.ndim != 1 or edges.size < 2 or np.any(np.diff(edges) <= 0):
         raise ValueError("bins must be a 1-D increasing array of at least 2 edges")
     flat = np.concatenate([e.reshape(-1) for e in _error_arrays(errors)])
@@ -461,8 +446,8 @@ def random_network(weights, n: int, seed: int):
 
 
 def _pair(u, v, name: str = "layers"):
-    u = _real_array(u, f"{name}: u")
-    v = _real_array(v, f"{name}: v")
+    u = as_real_array(u, f"{name}: u")
+    v = as_real_array(v, f"{name}: v")
     if u.ndim != 2 or v.ndim != 3 or v.shape[1:] != u.shape or u.size == 0:
         raise ValueError(
             f"{name}: u must have shape (d_in, n) and v shape (d_out, d_in, n), got "
@@ -501,7 +486,7 @@ def reconstruct(a, masks) -> np.ndarray:
     -------
     numpy.ndarray, shape ``a.shape[:-1]``
     """
-    arr = _real_array(a, "a")
+    arr = as_real_array(a, "a")
     if arr.ndim < 1:
         raise ValueError("a must have at least one axis (the values of an instance)")
     return np.where(_masks(masks, arr.shape), arr, 0.0).sum(axis=-1)
@@ -528,7 +513,7 @@ def solve_layer(w, a, eps) -> dict:
         ``seconds_sparsest`` (wall-clock times of the two solves).
     """
     w = _matrix(w, "w")
-    a = _real_array(a, "a")
+    a = as_real_array(a, "a")
     if a.ndim != 3 or a.shape[:2] != w.shape or a.shape[2] == 0:
         raise ValueError(f"a must have shape {w.shape + ('n',)}, got {a.shape}")
     eps = as_positive_real(eps, "eps")
@@ -985,7 +970,7 @@ def eps_sweep(
     _labels(y_test, len(x), "y_test")
     if not isinstance(a_all, Sequence) or len(a_all) != len(ws):
         raise ValueError(f"a_all must hold one array of random values per layer ({len(ws)})")
-    a_all = [_real_array(a, f"a_all[{i}]") for i, a in enumerate(a_all)]
+    a_all = [as_real_array(a, f"a_all[{i}]") for i, a in enumerate(a_all)]
     for i, (w, a) in enumerate(zip(ws, a_all, strict=True)):
         if a.ndim != 3 or a.shape[:2] != w.shape or a.shape[2] == 0:
             raise ValueError(f"a_all[{i}] must have shape {w.shape + ('n',)}, got {a.shape}")
