@@ -21,6 +21,11 @@ Two ways of choosing the subsets:
   ``"data"`` also takes these inputs from the network pruned so far, and re-targets each
   layer to map them to what the *target's* layer outputs on the clean inputs (least
   squares), so a layer repairs on data what the layers before it got wrong.
+
+Two choices made after seeing the draw, both still masks: which hidden channels serve which
+output (``balance=True``, :func:`assign_blocks`, instead of contiguous blocks), and how the
+size budget is shared between layers (:func:`blocks_for_factor`, ``allocation="cost"``).
+The chapter ``book/slth/lenet_fashion`` measures what each step buys.
 """
 
 from __future__ import annotations
