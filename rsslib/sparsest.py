@@ -247,30 +247,23 @@ def _search_sizes(sample, target, eps, k_lo, k_hi, ws, mask_out):
 
 
 @jit
+def _half_buffers(h):
+    """Grouped sums of one half of h values, double-buffered, with masks and group starts."""
+    size = 1 << h
+    return (
+        np.empty(size),
+        np.empty(size, dtype=np.int64),
+        np.empty(size),
+        np.empty(size, dtype=np.int64),
+        np.empty(h + 2, dtype=np.int64),
+        np.empty(h + 2, dtype=np.int64),
+    )
+
+
+@jit
 def _workspace(n):
-    """Buffers for one instance of n values: both halves' grouped sums, double-buffered,
-    with masks and group starts."""
-    h_left = n // 2
-    h_right = n - h_left
-    nl = 1 << h_left
-    nr = 1 << h_right
-    left = (
-        np.empty(nl),
-        np.empty(nl, dtype=np.int64),
-        np.empty(nl),
-        np.empty(nl, dtype=np.int64),
-        np.empty(h_left + 2, dtype=np.int64),
-        np.empty(h_left + 2, dtype=np.int64),
-    )
-    right = (
-        np.empty(nr),
-        np.empty(nr, dtype=np.int64),
-        np.empty(nr),
-        np.empty(nr, dtype=np.int64),
-        np.empty(h_right + 2, dtype=np.int64),
-        np.empty(h_right + 2, dtype=np.int64),
-    )
-    return left, right
+    """Buffers for one instance of n values: both halves'."""
+    return _half_buffers(n // 2), _half_buffers(n - n // 2)
 
 
 @jit
