@@ -37,6 +37,7 @@ import torch
 import torch.nn.functional as F
 
 from rsslib._jit import jit
+from rsslib.distributions import draw
 from rsslib.slth.layered import WEIGHTED, Network, collapse
 from rsslib.solve import best_subsets
 
@@ -111,13 +112,24 @@ def layer_scales(target: Network, top: float = 0.25) -> list[float]:
     return [float(target.layers[i][1].abs().max()) / top for i in target.weighted()]
 
 
-def random_network(target: Network, blocks, seed: int = 0, scales=None) -> Network:
+def random_network(target: Network, blocks, seed: int = 0, scales=None, dist=None) -> Network:
     """The random network to prune: a pair per weighted layer with ``blocks[k] > 0``.
 
     Pair k has ``n = blocks[k] * c1`` hidden channels; U and V are uniform on [-1, 1] (drawn
     in that order from one torch generator seeded with ``seed``), V times ``scales[k]``
     (default 1). Layers with ``blocks[k] == 0`` are the target's, kept as trained.
+    ``dist``: another law for the entries, a callable ``(count, rng)`` as
+    :func:`rsslib.draw` takes (e.g. :func:`rsslib.weights.sampler`), called with one
+    ``np.random.default_rng(seed)`` for U then V of each pair; ``None`` keeps the uniform.
     """
+    if dist is not None and not callable(dist):
+        raise ValueError(f"dist must be None or a callable (count, rng), got {dist!r}")
+    rng = np.random.default_rng(int(seed)) if dist is not None else None
+
+    def entries(shape):
+        count = int(np.prod(shape))
+        return torch.from_numpy(draw(count, dist, rng).reshape(shape))
+
     weighted = target.weighted()
     blocks = [int(b) for b in blocks]
     scales = [1.0] * len(weighted) if scales is None else [float(s) for s in scales]
@@ -138,8 +150,12 @@ def random_network(target: Network, blocks, seed: int = 0, scales=None) -> Netwo
             layers.append(layer)
         else:
             n = b * W.shape[0]
-            U = 2 * torch.rand((n,) + tuple(W.shape[1:]), generator=gen, dtype=torch.float64) - 1
-            V = 2 * torch.rand((W.shape[0], n), generator=gen, dtype=torch.float64) - 1
+            if dist is None:
+                shape = (n,) + tuple(W.shape[1:])
+                U = 2 * torch.rand(shape, generator=gen, dtype=torch.float64) - 1
+                V = 2 * torch.rand((W.shape[0], n), generator=gen, dtype=torch.float64) - 1
+            else:
+                U, V = entries((n,) + tuple(W.shape[1:])), entries((W.shape[0], n))
             layers.append(("pair", U, V * scales[k], layer[2] if layer[0] == "conv" else 0))
         k += 1
     return Network(layers)

@@ -1,0 +1,419 @@
+"""Which random weights? Samplers, and approximation with a *relative* tolerance.
+
+Part IV of the book compares four laws for the random values of a Random Subset Sum
+instance (equivalently, for the entries of the random network that is pruned):
+
+- ``"uniform"``: uniform on [-1, 1] (thesis Problem 4);
+- ``"product"``: the product of two independent uniforms on [-1, 1] (thesis Lemma 11);
+- ``"gaussian"``: centred normal, by default with the variance 1/3 of the uniform;
+- ``"hyperbolic"``: the law of Orseau, Hutter and Rivasplata (NeurIPS 2020, "Logarithmic
+  pruning is all you need"): a fair random sign times a magnitude with density
+  proportional to ``1/t`` on ``[low, high]`` (log-uniform), that is
+
+      f(x) = 1 / (2 ln(high / low) |x|)   for low <= |x| <= high,   0 otherwise.
+
+Every sampler has the signature ``(n, rng, **params)``; :func:`sampler` binds the
+parameters and returns a picklable callable ``(n, rng)`` that :func:`rsslib.draw`,
+:func:`rsslib.cover_times` and :func:`relative_cover_times` accept as ``dist``.
+
+Relative tolerance
+------------------
+The thesis asks for every target ``z`` in [-1, 1] to be within an *absolute* ``eps`` of a
+subset sum. A network weight of size 1e-3 approximated within 1e-2 is not approximated at
+all, so here we also ask, for a range ``low <= |z| <= high``, that
+
+    |sum_{i in S} x_i - z| <= eps |z|       for some S.
+
+A positive sum ``s`` serves exactly the targets in ``[s / (1 + eps), s / (1 - eps)]``
+(``0 < eps < 1``), and two sums ``s < s'`` leave no target between them uncovered iff
+``s' - s <= 2 eps s / (1 - eps)``. Every sum that can serve a target of the range is at
+least ``low (1 - eps)``, so consecutive sums closer than ``2 tau`` with ``tau = eps low``
+never leave a hole. We therefore run the interval recurrence of
+:mod:`rsslib.approximable` with the *absolute* tolerance ``tau``: each merged interval is
+a run of sums with gaps at most ``2 tau``, which covers one contiguous stretch of targets,
+and the holes between runs are exactly the places where no sum exists. The check is
+exact (no discretisation of the targets), and costs what an absolute check at tolerance
+``eps low`` costs.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import partial
+
+import numba
+import numpy as np
+
+from rsslib._jit import jit, parallel_jit
+from rsslib._validate import as_count, as_positive_real, as_sample
+from rsslib.approximable import (
+    _check_memory,
+    _initial,
+    _interval_bound,
+    _union_with_shift,
+    _zones,
+)
+from rsslib.distributions import _as_rng, draw
+
+#: Standard deviation of the default Gaussian: the uniform on [-1, 1] has variance 1/3.
+GAUSSIAN_SCALE = 1.0 / math.sqrt(3.0)
+#: Trials drawn and processed per chunk by :func:`relative_cover_times`.
+CHUNK = 1024
+
+
+# ---------------------------------------------------------------------------------------
+# samplers
+# ---------------------------------------------------------------------------------------
+def uniform(n, rng) -> np.ndarray:
+    """``n`` values uniform on [-1, 1] (the same stream as ``rsslib.draw(n, "uniform")``)."""
+    n = as_count(n, "n")
+    return _as_rng(rng).uniform(-1.0, 1.0, n)
+
+
+def product(n, rng) -> np.ndarray:
+    """``n`` products of two independent uniforms on [-1, 1] (thesis Lemma 11)."""
+    n = as_count(n, "n")
+    rng = _as_rng(rng)
+    return rng.uniform(-1.0, 1.0, n) * rng.uniform(-1.0, 1.0, n)
+
+
+def gaussian(n, rng, scale=GAUSSIAN_SCALE) -> np.ndarray:
+    """``n`` centred normal values with standard deviation ``scale`` (default 1/sqrt(3))."""
+    n = as_count(n, "n")
+    scale = as_positive_real(scale, "scale")
+    return _as_rng(rng).normal(0.0, scale, n)
+
+
+def _hyperbolic_params(low, high):
+    low = as_positive_real(low, "low")
+    high = as_positive_real(high, "high")
+    if not low < high:
+        raise ValueError(f"low must be < high, got low={low:g}, high={high:g}")
+    return low, high
+
+
+def hyperbolic(n, rng, low, high=1.0) -> np.ndarray:
+    """``n`` values of the hyperbolic law of Orseau, Hutter and Rivasplata (2020).
+
+    A fair random sign times a log-uniform magnitude on ``[low, high]``: the magnitude is
+    ``low * (high / low) ** U`` with ``U`` uniform on [0, 1], so its density is
+    ``1 / (t ln(high / low))`` and the signed value has density
+    ``1 / (2 ln(high / low) |x|)`` on ``low <= |x| <= high``.
+
+    Parameters
+    ----------
+    n : int
+        Number of values, >= 0.
+    rng : numpy.random.Generator
+        Draws the n magnitudes first, then the n signs.
+    low, high : float
+        Support of the magnitude, ``0 < low < high``.
+    """
+    n = as_count(n, "n")
+    low, high = _hyperbolic_params(low, high)
+    rng = _as_rng(rng)
+    magnitude = low * np.exp(rng.uniform(0.0, 1.0, n) * math.log(high / low))
+    sign = 2.0 * rng.integers(0, 2, n) - 1.0
+    return sign * magnitude
+
+
+def hyperbolic_density(x, low, high=1.0) -> np.ndarray:
+    """Density ``1 / (2 ln(high / low) |x|)`` on ``low <= |x| <= high``, 0 elsewhere."""
+    low, high = _hyperbolic_params(low, high)
+    t = np.abs(np.atleast_1d(as_sample(np.ravel(x), "x")))
+    out = np.zeros_like(t)
+    inside = (t >= low) & (t <= high)
+    out[inside] = 1.0 / (2.0 * math.log(high / low) * t[inside])
+    return out
+
+
+def hyperbolic_cdf(x, low, high=1.0) -> np.ndarray:
+    """``P(X <= x)`` for the hyperbolic law: ``1/2 + sign(x) F(|x|) / 2`` with
+    ``F(t) = ln(t / low) / ln(high / low)`` clipped to [0, 1] (F is the magnitude's CDF)."""
+    low, high = _hyperbolic_params(low, high)
+    v = np.atleast_1d(as_sample(np.ravel(x), "x"))
+    t = np.abs(v)
+    with np.errstate(divide="ignore"):
+        mag = np.clip(np.log(np.maximum(t, 1e-300) / low) / math.log(high / low), 0.0, 1.0)
+    return np.where(v >= 0, 0.5 + 0.5 * mag, 0.5 - 0.5 * mag)
+
+
+SAMPLERS = {"uniform": uniform, "product": product, "gaussian": gaussian, "hyperbolic": hyperbolic}
+
+
+def sampler(name, **params):
+    """A ``dist`` callable ``(n, rng)`` for one of :data:`SAMPLERS`, parameters bound.
+
+    ``sampler("hyperbolic", low=1e-3)`` draws the hyperbolic law on [1e-3, 1];
+    ``sampler("gaussian", scale=1.0)`` the standard normal. The result is a
+    ``functools.partial`` (picklable, so it can run on a process pool). The parameters
+    are checked here, once, by a trial draw of no values.
+    """
+    if name not in SAMPLERS:
+        raise ValueError(f"name must be one of {tuple(SAMPLERS)}, got {name!r}")
+    fn = partial(SAMPLERS[name], **params)
+    try:
+        fn(0, np.random.default_rng(0))
+    except TypeError as exc:
+        raise ValueError(f"params: {exc}") from exc
+    return fn
+
+
+# ---------------------------------------------------------------------------------------
+# relative approximation: kernels
+# ---------------------------------------------------------------------------------------
+@jit
+def _side_covered(lo, hi, m, eps, tau, low, high, sign):
+    """Whether the runs (lo[:m], hi[:m]) serve every target of [low, high] (sign = 1) or of
+    [-high, -low] (sign = -1) within eps |z|; see the module docstring."""
+    floor = low * (1.0 - eps)
+    cur = low  # every target below cur is served
+    for k in range(m):
+        i = k if sign > 0 else m - 1 - k
+        if sign > 0:
+            a = lo[i] + tau
+            b = hi[i] - tau
+        else:
+            a = -hi[i] + tau
+            b = -lo[i] - tau
+        if b < floor:
+            continue
+        # a run that starts below floor holds a sum in [floor, floor + 2 tau], which
+        # serves low; otherwise its smallest sum a serves from a / (1 + eps) on
+        start = max(a, floor) / (1.0 + eps)
+        if start > cur:
+            return False
+        reach = b / (1.0 - eps)
+        if reach > cur:
+            cur = reach
+        if cur >= high:
+            return True
+    return False
+
+
+@jit
+def _relatively_covered(lo, hi, m, eps, tau, low, high):
+    return _side_covered(lo, hi, m, eps, tau, low, high, 1) and _side_covered(
+        lo, hi, m, eps, tau, low, high, -1
+    )
+
+
+@jit
+def _relative_cover_time(sample, eps, low, high):
+    """First k whose prefix serves every low <= |z| <= high within eps |z| (n + 1: never)."""
+    tau = eps * low
+    top = high * (1.0 + eps) + tau  # sums beyond high (1 + eps) serve no target
+    zlo, zhi = _zones(sample, -top, top)
+    capacity = 64
+    lo, hi, m = _initial(tau, zlo[0], zhi[0], capacity)
+    out_lo = np.empty(capacity)
+    out_hi = np.empty(capacity)
+    if _relatively_covered(lo, hi, m, eps, tau, low, high):
+        return 0
+    n = sample.size
+    for k in range(1, n + 1):
+        if 2 * m > out_lo.size:
+            capacity = max(2 * m, 2 * out_lo.size)
+            out_lo = np.empty(capacity)
+            out_hi = np.empty(capacity)
+        m = _union_with_shift(lo, hi, m, sample[k - 1], zlo[k], zhi[k], out_lo, out_hi)
+        lo, out_lo = out_lo, lo
+        hi, out_hi = out_hi, hi
+        if _relatively_covered(lo, hi, m, eps, tau, low, high):
+            return k
+    return n + 1
+
+
+@parallel_jit
+def _relative_cover_times_kernel(samples, eps, low, high):
+    out = np.empty(samples.shape[0], dtype=np.int64)
+    for r in numba.prange(samples.shape[0]):
+        out[r] = _relative_cover_time(samples[r], eps, low, high)
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# relative approximation: public API
+# ---------------------------------------------------------------------------------------
+def _relative_params(eps, low, high):
+    eps = as_positive_real(eps, "eps")
+    if not eps < 1.0:
+        raise ValueError(f"eps must be < 1 for a relative tolerance, got {eps:g}")
+    low = as_positive_real(low, "low")
+    high = as_positive_real(high, "high")
+    if not low < high:
+        raise ValueError(f"low must be < high, got low={low:g}, high={high:g}")
+    return eps, low, high
+
+
+def _check_relative_memory(x, eps, low, high, copies=1):
+    tau = eps * low
+    top = high * (1.0 + eps) + tau
+    if x.shape[-1]:
+        bound = _interval_bound(x, tau, (-top, top))
+        _check_memory(copies * bound, f"n={x.shape[-1]}, eps={eps:g}, low={low:g}")
+
+
+def relative_cover_time(sample, eps, low, high=1.0) -> int:
+    """Smallest k such that the first k values serve every target with relative error eps.
+
+    Every ``z`` with ``low <= |z| <= high`` must have a subset ``S`` of the first k values
+    with ``|sum_S x_i - z| <= eps |z|``. Exact (see the module docstring).
+
+    Parameters
+    ----------
+    sample : array_like, shape (n,)
+    eps : float
+        Relative tolerance, ``0 < eps < 1``.
+    low, high : float
+        The range of target magnitudes, ``0 < low < high``.
+
+    Returns
+    -------
+    int
+        In ``0..n``, or ``n + 1`` if the whole sample does not serve every target.
+    """
+    x = as_sample(sample)
+    eps, low, high = _relative_params(eps, low, high)
+    _check_relative_memory(x, eps, low, high)
+    return int(_relative_cover_time(x, eps, low, high))
+
+
+def all_relatively_approximable(sample, eps, low, high=1.0) -> bool:
+    """Whether every ``low <= |z| <= high`` is within ``eps |z|`` of a subset sum."""
+    x = as_sample(sample)
+    return relative_cover_time(x, eps, low, high) <= x.size
+
+
+def relative_cover_times(n, eps, low, trials, dist="uniform", seed=0, high=1.0) -> np.ndarray:
+    """Relative cover times (:func:`relative_cover_time`) of ``trials`` seeded samples.
+
+    Samples are drawn in chunks of :data:`CHUNK` rows from one
+    ``np.random.default_rng(seed)`` (``dist(rows * n, rng)`` reshaped to ``(rows, n)``,
+    as :func:`rsslib.cover_times` does) and processed in parallel; the result does not
+    depend on the number of threads. The fraction of times ``<= k`` estimates the
+    probability that k values serve the whole range.
+
+    Returns
+    -------
+    numpy.ndarray of int64, shape (trials,)
+    """
+    n = as_count(n, "n")
+    eps, low, high = _relative_params(eps, low, high)
+    trials = as_count(trials, "trials", minimum=1)
+    rng = np.random.default_rng(seed)
+    out = np.empty(trials, dtype=np.int64)
+    for start in range(0, trials, CHUNK):
+        rows = min(CHUNK, trials - start)
+        samples = draw(rows * n, dist, rng).reshape(rows, n)
+        _check_relative_memory(samples, eps, low, high, numba.get_num_threads())
+        out[start : start + rows] = _relative_cover_times_kernel(samples, eps, low, high)
+    return out
+
+
+def critical_from_times(times, n, level) -> int | None:
+    """Smallest k with ``mean(times <= k) >= level``, or None if ``k <= n`` does not reach it.
+
+    ``times`` are cover times of samples of ``n`` values (``n + 1`` meaning "not
+    covered"): the answer is their ``level``-quantile, the critical n of
+    :func:`rsslib.critical_n`.
+    """
+    t = np.sort(np.asarray(as_sample(times, "times")))
+    n = as_count(n, "n")
+    level = as_positive_real(level, "level")
+    if level > 1.0:
+        raise ValueError(f"level must be in (0, 1], got {level}")
+    if t.size == 0:
+        raise ValueError("times must hold at least one cover time")
+    needed = math.ceil(level * t.size - 1e-9)
+    k = int(t[needed - 1])
+    return k if k <= n else None
+
+
+# ---------------------------------------------------------------------------------------
+# the network consequence: the digits CNN pruned from random networks of each law
+# ---------------------------------------------------------------------------------------
+def prune_digits(dist, factor, seed, max_terms=24, top=0.25) -> dict:
+    """Prune a random network whose entries follow ``dist`` into the digits CNN.
+
+    The construction of Part III's ablation at its "rescaled" step
+    (:func:`rsslib.slth.digits_sweep.ablation_row` with variant ``"rescaled"``): each of
+    the three convolutions is replaced by a random pair with the same number of hidden
+    channels per output, at most ``factor`` times the layer's size in all
+    (:func:`~rsslib.slth.construct.blocks_for_factor`), V scaled so that each layer's
+    largest weight is a quarter of the random scale, and every weight solved exactly
+    from at most ``max_terms`` products (``top`` = 1/4 and ``max_terms`` = 24 are Part
+    III's choices). Only the law of U and V changes: ``dist=None``
+    is the torch uniform draw of Part III (bit for bit), a callable ``(n, rng)`` draws U
+    then V from ``np.random.default_rng(seed)``.
+
+    Returns
+    -------
+    dict
+        ``factor`` (the random network's size over the target's), ``blocks``,
+        ``relative_error`` (max |f - N| / max |f| over the 450 test images),
+        ``agreement``, ``pruned_accuracy``, ``target_accuracy``, ``max_weight_errors``.
+    """
+    from rsslib.slth.construct import (
+        blocks_for_factor,
+        layer_scales,
+        prune_network,
+        random_network,
+    )
+    from rsslib.slth.digits_sweep import load, network
+    from rsslib.slth.layered import collapse
+    from rsslib.slth.lenet import compare, logits
+
+    factor = as_positive_real(factor, "factor")
+    seed = as_count(seed, "seed")
+    max_terms = as_count(max_terms, "max_terms", minimum=1)
+    top = as_positive_real(top, "top")
+    filters, x_test, y_test = load()
+    target = network(filters)
+    blocks = blocks_for_factor(target, factor)
+    net = random_network(target, blocks, seed=seed, scales=layer_scales(target, top), dist=dist)
+    pruned, report = prune_network(net, target, max_terms=max_terms)
+    result = compare(logits(target, x_test), logits(collapse(pruned), x_test), y_test)
+    weighted = target.weighted()
+    return {
+        "factor": net.parameter_count(weighted) / target.parameter_count(weighted),
+        "blocks": blocks,
+        **result,
+        "max_weight_errors": [r["max_weight_error"] for r in report],
+    }
+
+
+def greedy_residuals(samples, targets) -> np.ndarray:
+    """What a greedy "binary decomposition" leaves of each target.
+
+    Row r of ``samples`` is scanned by decreasing magnitude, and a value is taken when it
+    brings the running residual strictly closer to 0 (residual ``targets[r]`` at the
+    start). This is the kind of construction whose analysis calls for the hyperbolic law
+    (Orseau, Hutter and Rivasplata 2020): a value of every scale is needed, and the
+    hyperbolic law puts the same mass on every octave. The exact solvers of
+    :mod:`rsslib.solve` search all subsets instead.
+
+    Parameters
+    ----------
+    samples : array_like, shape (m, n)
+    targets : array_like, shape (m,)
+
+    Returns
+    -------
+    numpy.ndarray, shape (m,)
+        ``targets - (sum of the values taken)``, row by row.
+    """
+    arr = np.asarray(samples)
+    if arr.ndim != 2:
+        raise ValueError(f"samples must be 2-D (m, n), got an array of shape {arr.shape}")
+    m, n = arr.shape
+    x = as_sample(arr.reshape(-1), "samples").reshape(m, n)
+    res = as_sample(targets, "targets").copy()
+    if res.size != m:
+        raise ValueError(f"targets must have one entry per row of samples ({m}), got {res.size}")
+    order = np.argsort(-np.abs(x), axis=1, kind="stable")
+    ordered = np.take_along_axis(x, order, axis=1)
+    for j in range(n):
+        v = ordered[:, j]
+        res = np.where(np.abs(res - v) < np.abs(res), res - v, res)
+    return res
