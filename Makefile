@@ -14,10 +14,11 @@ PYTEST_ARGS ?= -n 2 --dist loadfile
 # numba caches compiled kernels here rather than next to the sources.
 export NUMBA_CACHE_DIR ?= $(CURDIR)/.numba_cache
 
-# The second numeric environment of the nbval pass: another OpenBLAS kernel and one thread
-# everywhere (numpy, numba, torch), so stored outputs are shown not to depend on either.
+# The second numeric environment of the nbval pass: another OpenBLAS kernel (numpy), torch's
+# generic kernels and MKL's compatible code path (torch), and one thread everywhere (numpy,
+# numba, torch), so stored outputs are shown not to depend on any of them.
 PORTABLE_ENV := OPENBLAS_CORETYPE=Sandybridge OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 \
-	MKL_NUM_THREADS=1 NUMBA_NUM_THREADS=1
+	MKL_NUM_THREADS=1 NUMBA_NUM_THREADS=1 ATEN_CPU_CAPABILITY=default MKL_CBWR=COMPATIBLE
 
 .PHONY: book test test-portable check-html data outputs bench lint format clean distclean help
 
