@@ -35,6 +35,34 @@ def as_real_array(values, name: str) -> np.ndarray:
     return arr
 
 
+def as_matrix(values, name: str, columns: int | None = None) -> np.ndarray:
+    """``values`` as a non-empty 2-D array of finite reals (dtype kept), ``columns`` wide."""
+    arr = as_real_array(values, name)
+    if arr.ndim != 2 or arr.size == 0:
+        raise ValueError(f"{name} must be a non-empty 2-D array, got shape {arr.shape}")
+    if columns is not None and arr.shape[1] != columns:
+        raise ValueError(f"{name} must have {columns} columns, got shape {arr.shape}")
+    return arr
+
+
+def as_weight_list(weights, name: str = "weights") -> list[np.ndarray]:
+    """A non-empty list of finite 2-D weight matrices whose shapes chain (rows -> columns)."""
+    from collections.abc import Sequence
+
+    if isinstance(weights, np.ndarray) or not isinstance(weights, Sequence):
+        raise ValueError(f"{name} must be a list of 2-D weight matrices")
+    if len(weights) == 0:
+        raise ValueError(f"{name} must hold at least one weight matrix")
+    ws = [as_matrix(w, f"{name}[{i}]") for i, w in enumerate(weights)]
+    for i in range(1, len(ws)):
+        if ws[i].shape[1] != ws[i - 1].shape[0]:
+            raise ValueError(
+                f"{name}[{i}] has {ws[i].shape[1]} columns but {name}[{i - 1}] has "
+                f"{ws[i - 1].shape[0]} rows: the layers do not chain"
+            )
+    return ws
+
+
 def as_sample(values, name: str = "sample") -> np.ndarray:
     """Return ``values`` as a 1-D float64 array of finite numbers.
 

@@ -43,7 +43,14 @@ from collections.abc import Sequence
 import numpy as np
 from scipy import stats
 
-from rsslib._validate import as_count, as_finite_real, as_positive_real, as_real_array
+from rsslib._validate import (
+    as_count,
+    as_finite_real,
+    as_matrix,
+    as_positive_real,
+    as_real_array,
+    as_weight_list,
+)
 from rsslib.solve import best_subsets
 from rsslib.sparsest import sparsest_subsets
 
@@ -81,10 +88,7 @@ def _eps_values(eps_values, name: str = "eps_values") -> np.ndarray:
 
 
 def _matrix(values, name: str) -> np.ndarray:
-    arr = as_real_array(values, name)
-    if arr.ndim != 2 or arr.size == 0:
-        raise ValueError(f"{name} must be a non-empty 2-D array, got shape {arr.shape}")
-    return arr.astype(np.float64)
+    return as_matrix(values, name).astype(np.float64)
 
 
 def _widths(widths, name: str = "widths") -> tuple[int, ...]:
@@ -96,16 +100,7 @@ def _widths(widths, name: str = "widths") -> tuple[int, ...]:
 
 
 def _weights(weights, name: str = "target") -> list[np.ndarray]:
-    if isinstance(weights, np.ndarray) or not isinstance(weights, Sequence) or not weights:
-        raise ValueError(f"{name} must be a non-empty list of 2-D weight matrices")
-    ws = [_matrix(w, f"{name}[{i}]") for i, w in enumerate(weights)]
-    for i in range(1, len(ws)):
-        if ws[i].shape[1] != ws[i - 1].shape[0]:
-            raise ValueError(
-                f"{name}[{i}] has {ws[i].shape[1]} columns but {name}[{i - 1}] has "
-                f"{ws[i - 1].shape[0]} rows: the layers do not chain"
-            )
-    return ws
+    return [w.astype(np.float64) for w in as_weight_list(weights, name)]
 
 
 def _inputs(x, d: int, nonnegative: bool = False) -> np.ndarray:

@@ -65,7 +65,13 @@ import numba
 import numpy as np
 import torch
 
-from rsslib._validate import as_count, as_positive_real, as_real_array
+from rsslib._validate import (
+    as_count,
+    as_matrix,
+    as_positive_real,
+    as_real_array,
+    as_weight_list,
+)
 from rsslib.solve import best_subsets
 from rsslib.sparsest import sparsest_subsets
 
@@ -90,29 +96,8 @@ Progress = Callable[[str], object] | None
 # ---------------------------------------------------------------------------------------
 # input checks
 # ---------------------------------------------------------------------------------------
-def _matrix(values, name: str, columns: int | None = None) -> np.ndarray:
-    arr = as_real_array(values, name)
-    if arr.ndim != 2 or arr.size == 0:
-        raise ValueError(f"{name} must be a non-empty 2-D array, got shape {arr.shape}")
-    if columns is not None and arr.shape[1] != columns:
-        raise ValueError(f"{name} must have {columns} columns, got shape {arr.shape}")
-    return arr
-
-
-def _weights(weights, name: str = "weights") -> list[np.ndarray]:
-    """A non-empty list of finite 2-D weight matrices whose shapes chain (rows -> columns)."""
-    if isinstance(weights, np.ndarray) or not isinstance(weights, Sequence):
-        raise ValueError(f"{name} must be a list of 2-D weight matrices")
-    if len(weights) == 0:
-        raise ValueError(f"{name} must hold at least one weight matrix")
-    ws = [_matrix(w, f"{name}[{i}]") for i, w in enumerate(weights)]
-    for i in range(1, len(ws)):
-        if ws[i].shape[1] != ws[i - 1].shape[0]:
-            raise ValueError(
-                f"{name}[{i}] has {ws[i].shape[1]} columns but {name}[{i - 1}] has "
-                f"{ws[i - 1].shape[0]} rows: the layers do not chain"
-            )
-    return ws
+_matrix = as_matrix
+_weights = as_weight_list
 
 
 def _labels(labels, count: int, name: str = "labels") -> np.ndarray:
