@@ -28,3 +28,15 @@ def test_stored_outputs_are_complete_and_error_free(path):
             assert output["output_type"] != "error", f"cell {index} stores an error"
             text = "".join(output.get("text", ""))
             assert "Traceback" not in text, f"cell {index} printed a traceback"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: str(p.relative_to(BOOK)))
+def test_glued_values_are_plain_python(path):
+    """A glued numpy scalar renders as "np.float64(1.18)" in the prose, and a format spec
+    ({glue:text}`name:.2f`) then fails the build: glue Python numbers or strings."""
+    cells = json.loads(path.read_text())["cells"]
+    for index, cell in enumerate(cells):
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            record = "".join(data.get("application/papermill.record/text/plain", ""))
+            assert not record.startswith("np."), f"cell {index} glues a numpy scalar: {record}"
