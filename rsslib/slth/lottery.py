@@ -129,7 +129,7 @@ def random_row(seed: int, rnd: int, data=None, epochs: int = EPOCHS) -> dict:
 def edge_popup_row(seed: int, keep: float, data=None, epochs: int = EPOCHS) -> dict:
     """edge-popup on the random network of ``seed`` keeping ``keep`` of every layer."""
     x, y, xt, yt = load_data() if data is None else data
-    r = edge_popup(x, y, xt, yt, keep, epochs=epochs, lr=1e-3, seed=as_count(seed, "seed", 0))
+    r = edge_popup(x, y, xt, yt, keep, epochs=epochs, seed=as_count(seed, "seed", 0))
     return _row("edge-popup", seed, -1, keep, r["density"], r["accuracy"], r["loss"])
 
 
