@@ -14,12 +14,10 @@ from __future__ import annotations
 
 import argparse
 import csv
-import multiprocessing
-import os
 import sys
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+from rsslib.__main__ import atomic_output, open_executor
 from rsslib.slth import lottery
 from rsslib.sweeps import run_tasks
 
@@ -52,19 +50,14 @@ def main(argv=None):
         tasks += [("random", s, r, rounds, epochs) for r in range(1, rounds + 1)]
         tasks += [("edge-popup", s, k, rounds, epochs) for k in keeps]
     weights = [3 * rounds if t[0] == "chain" else 1 for t in tasks]
-    if args.workers > 1:
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(args.workers, mp_context=context) as pool:
-            out = run_tasks(run, tasks, pool, progress=True, desc="lottery", weights=weights)
-    else:
-        out = run_tasks(run, tasks, progress=True, desc="lottery", weights=weights)
+    workers = args.workers if args.workers > 1 else None
+    with open_executor(workers, None) as (executor, _, _):
+        out = run_tasks(run, tasks, executor, progress=True, desc="lottery", weights=weights)
     rows = [row for rows in out for row in rows]
-    tmp = args.out.with_suffix(".tmp")
-    with open(tmp, "w", newline="") as fh:
+    with atomic_output(args.out) as tmp, open(tmp, "w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=lottery.COLUMNS)
         writer.writeheader()
         writer.writerows(rows)
-    os.replace(tmp, args.out)
     print(f"wrote {len(rows)} rows to {args.out.name}")
 
 
