@@ -25,6 +25,16 @@ from rsslib.bounds import (
 )
 from rsslib.distributions import draw, product_density, thin_to_uniform
 from rsslib.exhaustive import mask_to_bool, subset_sums, subsets_summing_to
+from rsslib.fixed_size import (
+    all_fixed_size_approximable,
+    fixed_size_approximable_set,
+    fixed_size_counting_bound,
+    fixed_size_cover_time,
+    fixed_size_cover_times,
+    fixed_size_critical_n,
+    fixed_size_success_curve,
+    single_value_cover_probability,
+)
 from rsslib.montecarlo import (
     Estimate,
     cover_times,
@@ -35,15 +45,24 @@ from rsslib.montecarlo import (
 )
 from rsslib.partition import karmarkar_karp, npp_to_ssp, ssp_to_npp
 from rsslib.solve import best_subset, best_subsets, best_subsets_for_targets
+from rsslib.sparsest import (
+    best_subset_of_size,
+    best_subsets_of_size,
+    sparsest_subset,
+    sparsest_subsets,
+)
 
 __all__ = [
     "Estimate",
     "ProofBound",
     "all_approximable",
+    "all_fixed_size_approximable",
     "approximable_set",
     "best_subset",
+    "best_subset_of_size",
     "best_subsets",
     "best_subsets_for_targets",
+    "best_subsets_of_size",
     "cover_time",
     "cover_times",
     "critical_n",
@@ -51,16 +70,25 @@ __all__ = [
     "density_trajectory",
     "draw",
     "expected_next_density",
+    "fixed_size_approximable_set",
+    "fixed_size_counting_bound",
+    "fixed_size_cover_time",
+    "fixed_size_cover_times",
+    "fixed_size_critical_n",
+    "fixed_size_success_curve",
     "interval_bound",
     "karmarkar_karp",
     "mask_to_bool",
     "next_density",
     "npp_to_ssp",
     "packing_lower_bound",
+    "product_density",
     "proof_constant",
     "proof_constant_limit",
     "proof_sample_size",
-    "product_density",
+    "single_value_cover_probability",
+    "sparsest_subset",
+    "sparsest_subsets",
     "ssp_to_npp",
     "subset_sums",
     "subsets_summing_to",

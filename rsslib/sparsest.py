@@ -386,8 +386,11 @@ def sparsest_subsets(samples, targets, eps) -> tuple[np.ndarray, np.ndarray, np.
     return _solve_batch(x, t, e, 0, n, _blocks(m))
 
 
-def best_subset_of_size(sample, target, k) -> tuple[np.ndarray, float]:
+def best_subset_of_size(sample, target, k, at_most=False) -> tuple[np.ndarray, float]:
     """Exact minimiser of ``|sum(sample[S]) - target|`` over the subsets with ``|S| = k``.
+
+    With ``at_most=True``, over the subsets with ``|S| <= k`` (ties to the smaller size):
+    the Random Fixed-Size Subset Sum solver of the sparse-tickets chapter.
 
     Parameters
     ----------
@@ -395,6 +398,8 @@ def best_subset_of_size(sample, target, k) -> tuple[np.ndarray, float]:
     target : float
     k : int
         Size of the subset, ``0 <= k <= n``.
+    at_most : bool
+        Allow every size up to ``k``.
 
     Returns
     -------
@@ -407,11 +412,11 @@ def best_subset_of_size(sample, target, k) -> tuple[np.ndarray, float]:
     t = as_finite_real(target, "target")
     k = _size(k, x.size)
     _check_size(x.size, 1, "best_subset_of_size")
-    mask, error, _ = _solve_one(x, t, -1.0, k, k)
+    mask, error, _ = _solve_one(x, t, -1.0, 0 if at_most else k, k)
     return mask, float(error)
 
 
-def best_subsets_of_size(samples, targets, k) -> tuple[np.ndarray, np.ndarray]:
+def best_subsets_of_size(samples, targets, k, at_most=False) -> tuple[np.ndarray, np.ndarray]:
     """:func:`best_subset_of_size` for m independent instances (same k), in parallel.
 
     Returns
@@ -424,5 +429,5 @@ def best_subsets_of_size(samples, targets, k) -> tuple[np.ndarray, np.ndarray]:
     k = _size(k, n)
     if m == 0:
         return np.zeros((0, n), dtype=bool), np.zeros(0)
-    masks, errors, _ = _solve_batch(x, t, -1.0, k, k, _blocks(m))
+    masks, errors, _ = _solve_batch(x, t, -1.0, 0 if at_most else k, k, _blocks(m))
     return masks, errors

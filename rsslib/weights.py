@@ -333,7 +333,7 @@ def critical_from_times(times, n, level) -> int | None:
 # ---------------------------------------------------------------------------------------
 # the network consequence: the digits CNN pruned from random networks of each law
 # ---------------------------------------------------------------------------------------
-def prune_digits(dist, factor, seed, max_terms=24, top=0.25) -> dict:
+def prune_digits(dist, factor, seed, max_terms=24, top=0.25, max_subset=None) -> dict:
     """Prune a random network whose entries follow ``dist`` into the digits CNN.
 
     The construction of Part III's ablation at its "rescaled" step
@@ -345,14 +345,18 @@ def prune_digits(dist, factor, seed, max_terms=24, top=0.25) -> dict:
     from at most ``max_terms`` products (``top`` = 1/4 and ``max_terms`` = 24 are Part
     III's choices). Only the law of U and V changes: ``dist=None``
     is the torch uniform draw of Part III (bit for bit), a callable ``(n, rng)`` draws U
-    then V from ``np.random.default_rng(seed)``.
+    then V from ``np.random.default_rng(seed)``. ``max_subset`` caps the number of
+    products per weight (the sparse tickets chapter; see
+    :func:`~rsslib.slth.construct.prune_network`).
 
     Returns
     -------
     dict
         ``factor`` (the random network's size over the target's), ``blocks``,
         ``relative_error`` (max |f - N| / max |f| over the 450 test images),
-        ``agreement``, ``pruned_accuracy``, ``target_accuracy``, ``max_weight_errors``.
+        ``agreement``, ``pruned_accuracy``, ``target_accuracy``, ``max_weight_errors``,
+        ``kept`` (entries of the pruned pairs left non-zero), ``random_size`` (entries of
+        the random pairs) and ``target_size`` (weights of the target's pruned layers).
     """
     from rsslib.slth.construct import (
         blocks_for_factor,
@@ -372,7 +376,7 @@ def prune_digits(dist, factor, seed, max_terms=24, top=0.25) -> dict:
     target = network(filters)
     blocks = blocks_for_factor(target, factor)
     net = random_network(target, blocks, seed=seed, scales=layer_scales(target, top), dist=dist)
-    pruned, report = prune_network(net, target, max_terms=max_terms)
+    pruned, report = prune_network(net, target, max_terms=max_terms, max_subset=max_subset)
     result = compare(logits(target, x_test), logits(collapse(pruned), x_test), y_test)
     weighted = target.weighted()
     return {
@@ -380,6 +384,9 @@ def prune_digits(dist, factor, seed, max_terms=24, top=0.25) -> dict:
         "blocks": blocks,
         **result,
         "max_weight_errors": [r["max_weight_error"] for r in report],
+        "kept": sum(r["kept"] for r in report),
+        "random_size": sum(r["total"] for r in report),
+        "target_size": target.parameter_count(weighted),
     }
 
 

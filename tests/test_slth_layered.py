@@ -68,17 +68,19 @@ def test_pair_equals_its_effective_layer_on_nonnegative_inputs():
         effective_weight(("pair", U - 0.5, V, 1))
 
 
-def brute_force_layer(U2, V2, K2, block, max_terms):
-    """Best error per weight over all subsets of the offered products (contiguous blocks)."""
+def brute_force_layer(U2, V2, K2, block, max_terms, max_subset=None):
+    """Best error per weight over all subsets of the offered products (contiguous blocks),
+    of at most ``max_subset`` products if given."""
     c1, m = K2.shape
     best = np.zeros((c1, m))
     for out in range(c1):
         for j in range(m):
             chans = [t for t in range(out * block, (out + 1) * block) if U2[t, j] > 0]
             prods = [V2[out, t] * U2[t, j] for t in chans[:max_terms]]
+            sizes = len(prods) if max_subset is None else min(max_subset, len(prods))
             best[out, j] = min(
                 abs(K2[out, j] - sum(c))
-                for r in range(len(prods) + 1)
+                for r in range(sizes + 1)
                 for c in itertools.combinations(prods, r)
             )
     return best
@@ -98,6 +100,26 @@ def test_prune_matches_brute_force_on_every_layer_kind(max_terms):
         L = effective_weight(pruned.layers[i]).reshape(K2.shape).numpy()
         np.testing.assert_allclose(np.abs(K2 - L), expected, atol=1e-12)
         assert report[k]["max_weight_error"] == pytest.approx(expected.max(), abs=1e-12)
+
+
+@pytest.mark.parametrize("max_subset", [1, 2])
+def test_capped_subsets_match_brute_force(max_subset):
+    target = tiny_target(2)
+    net = random_network(target, [4, 4, 3, 5], seed=3)
+    pruned, report = prune_network(net, target, max_subset=max_subset)
+    for k, i in enumerate(target.weighted()):
+        K = target.layers[i][1]
+        U2 = net.layers[i][1].reshape(net.layers[i][1].shape[0], -1).numpy()
+        V2 = net.layers[i][2].numpy()
+        K2 = K.reshape(K.shape[0], -1).numpy()
+        expected = brute_force_layer(U2, V2, K2, report[k]["block"], 40, max_subset)
+        L = effective_weight(pruned.layers[i]).reshape(K2.shape).numpy()
+        np.testing.assert_allclose(np.abs(K2 - L), expected, atol=1e-12)
+        kept_u = (pruned.layers[i][1].reshape(U2.shape).numpy() != 0).sum(axis=0)
+        # each weight j of each output uses at most max_subset entries of U's column j
+        assert kept_u.max() <= max_subset * K2.shape[0]
+    with pytest.raises(ValueError, match="max_subset"):
+        prune_network(net, target, max_subset=0)
 
 
 @pytest.mark.parametrize(

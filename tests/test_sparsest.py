@@ -100,6 +100,24 @@ def test_fixed_size_against_brute_force(seed):
         assert error == pytest.approx(abs(x[mask].sum() - target), abs=TOL)
 
 
+@pytest.mark.parametrize("seed", range(8))
+def test_at_most_k_against_brute_force(seed):
+    rng = np.random.default_rng(300 + seed)
+    n = int(rng.integers(1, 13))
+    x = rng.normal(size=n)
+    target = rng.normal()
+    sizes, errors = brute(x, target)
+    masks, errs = best_subsets_of_size(np.tile(x, (n + 1, 1)), np.full(n + 1, target), 0)
+    for k in range(n + 1):
+        mask, error = best_subset_of_size(x, target, k, at_most=True)
+        assert mask.sum() <= k
+        assert error == pytest.approx(errors[sizes <= k].min(), abs=TOL)
+        assert error == pytest.approx(abs(x[mask].sum() - target), abs=TOL)
+        batch_masks, batch_errors = best_subsets_of_size(x[None], [target], k, at_most=True)
+        assert (batch_masks[0] == mask).all() and batch_errors[0] == error
+    assert not masks.any() and errs == pytest.approx(np.full(n + 1, abs(target)))
+
+
 def test_larger_n_against_small_combinations():
     """n = 30 is beyond enumeration, but a sparsest subset of size <= 3 can be checked
     against all C(30, <= 3) small subsets."""

@@ -40,6 +40,7 @@ from rsslib._jit import jit
 from rsslib.distributions import draw
 from rsslib.slth.layered import WEIGHTED, Network, collapse
 from rsslib.solve import best_subsets
+from rsslib.sparsest import best_subsets_of_size
 
 MAX_TERMS = 40
 COMPENSATIONS = (None, "weights", "data")
@@ -343,6 +344,7 @@ def prune_network(
     data=None,
     damping: float = 0.01,
     balance: bool = False,
+    max_subset: int | None = None,
     progress: bool = False,
 ) -> tuple[Network, list[dict]]:
     """Prune ``random_net`` (from :func:`random_network`) into ``target``.
@@ -365,6 +367,11 @@ def prune_network(
         Choose which hidden channels serve which output (:func:`assign_blocks`) instead of
         the proof's contiguous blocks. The partition is chosen for the layer's weights as
         given (before any compensation).
+    max_subset : int, optional
+        Approximate each weight by at most this many products (the best subset of at most
+        ``max_subset`` values, :func:`rsslib.sparsest.best_subsets_of_size`), so a weight
+        keeps at most ``max_subset`` entries of U: the sparse tickets of Natale et al.
+        (2024). Only with ``compensate=None``.
     progress : bool
         Print one line per pruned layer.
 
@@ -389,6 +396,11 @@ def prune_network(
         raise ValueError(f"compensate={compensate!r} needs data (input images)")
     if not damping > 0:
         raise ValueError(f"damping must be > 0, got {damping}")
+    if max_subset is not None:
+        if isinstance(max_subset, bool) or int(max_subset) != max_subset or max_subset < 1:
+            raise ValueError(f"max_subset must be a positive integer or None, got {max_subset}")
+        if compensate is not None:
+            raise ValueError("max_subset is supported only with compensate=None")
     layers, report = list(random_net.layers), []
     for i, (t, r) in enumerate(zip(target.layers, random_net.layers, strict=True)):
         if r[0] != "pair":
@@ -412,7 +424,12 @@ def prune_network(
         owner = assign_blocks(U2, V2, W, block) if balance else None
         chan = _blocks_of(owner, c1, block, not balance)
         values, offered, channel, positive, unused = _offered(U2, V2, chan, int(max_terms))
-        if compensate is None:
+        if compensate is None and max_subset is not None:
+            flat = values.reshape(-1, values.shape[2])
+            size = min(int(max_subset), flat.shape[1])
+            masks, _ = best_subsets_of_size(flat, W.reshape(-1), size, at_most=True)
+            masks = masks.reshape(values.shape) & offered
+        elif compensate is None:
             masks, _ = best_subsets(values.reshape(-1, values.shape[2]), W.reshape(-1))
             masks = masks.reshape(values.shape) & offered
         else:

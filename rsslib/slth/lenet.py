@@ -129,6 +129,7 @@ def measure_network(
     test_labels,
     progress: bool = False,
     reference=None,
+    max_subset: int | None = None,
 ) -> dict:
     """Prune a random network into ``original`` and compare the two on test images.
 
@@ -136,6 +137,8 @@ def measure_network(
     random pairs of at most ``factor`` times their size; the others are kept as trained.
     ``calibration`` are the training images the compensating variants estimate H from;
     ``reference``, if given, the prepared target's logits on ``test_images`` (saves a pass).
+    ``max_subset`` caps the products per weight (:func:`~rsslib.slth.construct.prune_network`;
+    only for the variants without compensation).
     Returns the dict described in :func:`measure`.
     """
     if variant not in VARIANTS:
@@ -154,6 +157,7 @@ def measure_network(
         compensate=spec["compensate"],
         data=calibration if spec["compensate"] else None,
         balance=spec.get("balance", False),
+        max_subset=max_subset,
         progress=progress,
     )
     seconds = time.perf_counter() - t0
@@ -204,6 +208,7 @@ def measure(
     variant: str = "allocated",
     calibration: int = 2048,
     progress: bool = False,
+    max_subset: int | None = None,
 ) -> dict:
     """Prune a random network of at most ``factor`` times the pruned layers' size into the
     stored LeNet-5 and measure it on the 10,000 Fashion-MNIST test images.
@@ -221,6 +226,8 @@ def measure(
         A key of :data:`VARIANTS`.
     calibration : int
         Training images used to estimate the inputs' second moments (compensating variants).
+    max_subset : int, optional
+        At most this many products per weight (variants without compensation only).
 
     Returns
     -------
@@ -247,6 +254,7 @@ def measure(
         test_labels,
         progress,
         reference=reference if VARIANTS[variant]["normalise"] == "top" else None,
+        max_subset=max_subset,
     )
     return {"layers": layers, **result}
 
