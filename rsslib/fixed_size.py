@@ -334,13 +334,16 @@ def single_value_cover_probability(n, eps) -> float:
         return 1.0  # one interval of half-width >= 1 around any point of [-1, 1] is enough
     if n == 0:
         return 0.0
+    # eps = p/q exactly (q a power of two), so 1 - a eps - e eps/2 = (2q - 2ap - ep) / (2q):
+    # sum the integer numerators' n-th powers and divide once.
     e = Fraction(eps)
-    total = Fraction(0)
+    p, q = e.numerator, e.denominator
+    total = 0
     for a in range(n):
         for ends in range(3):
-            base = 1 - a * e - ends * e / 2
+            base = 2 * q - 2 * a * p - ends * p
             if base <= 0:
                 continue
             sign = -1 if (a + ends) % 2 else 1
             total += sign * math.comb(n - 1, a) * math.comb(2, ends) * base**n
-    return float(total)
+    return float(Fraction(total, (2 * q) ** n))
