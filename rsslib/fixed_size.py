@@ -21,9 +21,11 @@ same recurrence with ``A_j(0) = [-eps, eps]`` for every j gives the sets of *at 
 values. Each ``A_j`` is a union of closed intervals of length >= 2 eps, kept sorted and
 merged; one step is a linear merge per size, O(k) merges per value, and the 2^n subsets
 are never listed. When only a window [a, b] matters, every set is clipped to the points
-that the values still to come can bring into the window (:func:`rsslib.approximable`'s
-zones: a subset of the remaining values sums to something in ``[neg, pos]``), which
-changes nothing inside the window.
+that the values still to come can bring into the window, which changes nothing inside it:
+a subset of the remaining values sums to something in ``[neg, pos]``
+(:mod:`rsslib.approximable`'s zones), and ``A_j`` receives at most k - j more values, each
+at most ``max |x_i|`` in absolute value. The second clip keeps the sparse sets of small j
+from filling the whole zone.
 
 The counting bound
 ------------------
@@ -99,13 +101,16 @@ def _run_sized(sample, eps, size, at_most, zlo, zhi, a, b, stop_when_covered):
     ``len(sample) + 1`` if never (-1 when not asked for).
     """
     n = sample.size
+    reach = 0.0  # no value is larger than this in absolute value
+    for v in sample:
+        reach = max(reach, abs(v))
     cap = _INITIAL_CAPACITY
     lo = np.empty((size + 1, cap))
     hi = np.empty((size + 1, cap))
     count = np.zeros(size + 1, dtype=np.int64)
-    left = max(-eps, zlo[0])
-    right = min(eps, zhi[0])
     for j in range(size + 1):
+        left = max(-eps, zlo[0], a - (size - j) * reach)
+        right = min(eps, zhi[0], b + (size - j) * reach)
         if (j == 0 or at_most) and left <= right:
             lo[j, 0] = left
             hi[j, 0] = right
@@ -118,6 +123,9 @@ def _run_sized(sample, eps, size, at_most, zlo, zhi, a, b, stop_when_covered):
         x = sample[t - 1]
         # sizes from the top down, so A_{j-1} is still the previous step's set
         for j in range(size, -1, -1):
+            # A_j still gets at most size - j values, each within [-reach, reach]
+            lo_j = max(zlo[t], a - (size - j) * reach)
+            hi_j = min(zhi[t], b + (size - j) * reach)
             need = count[j] + (count[j - 1] if j > 0 else 0)
             if need > out_lo.size:
                 out_lo = np.empty(2 * need)
@@ -125,11 +133,11 @@ def _run_sized(sample, eps, size, at_most, zlo, zhi, a, b, stop_when_covered):
             if j > 0:
                 m = _union_shifted(
                     lo[j], hi[j], count[j], lo[j - 1], hi[j - 1], count[j - 1], x,
-                    zlo[t], zhi[t], out_lo, out_hi,
+                    lo_j, hi_j, out_lo, out_hi,
                 )  # fmt: skip
             else:  # A_0 only shrinks with the zone
                 m = _union_shifted(
-                    lo[0], hi[0], count[0], lo[0], hi[0], 0, x, zlo[t], zhi[t], out_lo, out_hi
+                    lo[0], hi[0], count[0], lo[0], hi[0], 0, x, lo_j, hi_j, out_lo, out_hi
                 )
             if m > lo.shape[1]:
                 grown = max(m, 2 * lo.shape[1])
