@@ -25,6 +25,7 @@ import argparse
 import csv
 import math
 import sys
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -61,6 +62,7 @@ def quantile(times: np.ndarray, n_max: int, level: float):
     return q if q <= n_max else None
 
 
+@cache
 def exact_single_critical(eps: float, level: float) -> int:
     """Smallest n with P(n intervals of half-width eps cover [-1, 1]) >= level (k = 1)."""
     lo, hi = 1, 2
