@@ -71,24 +71,25 @@ def _zones(sample, a, b):
 
 
 @jit
-def _union_with_shift(lo, hi, m, x, zlo, zhi, out_lo, out_hi):
-    """Write (A union (A + x)) clipped to [zlo, zhi] into out; return its interval count.
+def _union_shifted(lo1, hi1, m1, lo2, hi2, m2, x, zlo, zhi, out_lo, out_hi):
+    """Write ``B union (C + x)`` clipped to [zlo, zhi] into out; return its interval count.
 
-    ``A`` is ``(lo[:m], hi[:m])``, sorted and disjoint, so ``A + x`` is too and one
-    two-pointer pass yields the union sorted by left end; touching or overlapping
-    intervals are merged on the fly.
+    ``B = (lo1[:m1], hi1[:m1])`` and ``C = (lo2[:m2], hi2[:m2])`` are sorted and disjoint,
+    so ``C + x`` is too and one two-pointer pass yields the union sorted by left end;
+    touching or overlapping intervals are merged on the fly. Lemma 14's step is
+    ``B = C = A``; :mod:`rsslib.fixed_size` uses two different sizes.
     """
     i = 0
     j = 0
     k = 0
-    while i < m or j < m:
-        if j >= m or (i < m and lo[i] <= lo[j] + x):
-            left = lo[i]
-            right = hi[i]
+    while i < m1 or j < m2:
+        if j >= m2 or (i < m1 and lo1[i] <= lo2[j] + x):
+            left = lo1[i]
+            right = hi1[i]
             i += 1
         else:
-            left = lo[j] + x
-            right = hi[j] + x
+            left = lo2[j] + x
+            right = hi2[j] + x
             j += 1
         if left < zlo:
             left = zlo
@@ -104,6 +105,12 @@ def _union_with_shift(lo, hi, m, x, zlo, zhi, out_lo, out_hi):
             out_hi[k] = right
             k += 1
     return k
+
+
+@jit
+def _union_with_shift(lo, hi, m, x, zlo, zhi, out_lo, out_hi):
+    """Write (A union (A + x)) clipped to [zlo, zhi] into out; return its interval count."""
+    return _union_shifted(lo, hi, m, lo, hi, m, x, zlo, zhi, out_lo, out_hi)
 
 
 @jit

@@ -46,9 +46,16 @@ import numpy as np
 
 from rsslib._jit import jit, parallel_jit
 from rsslib._validate import as_count, as_positive_real, as_sample
-from rsslib.approximable import _as_window, _check_memory, _covers, _interval_bound, _zones
+from rsslib.approximable import (
+    _as_window,
+    _check_memory,
+    _covers,
+    _interval_bound,
+    _union_shifted,
+    _zones,
+)
 from rsslib.distributions import draw
-from rsslib.montecarlo import MAX_N, Estimate, wilson_interval
+from rsslib.montecarlo import MAX_N, Estimate, estimates_from_times
 
 _INITIAL_CAPACITY = 64
 
@@ -56,42 +63,6 @@ _INITIAL_CAPACITY = 64
 # ---------------------------------------------------------------------------------------
 # kernels
 # ---------------------------------------------------------------------------------------
-@jit
-def _union_shifted(lo1, hi1, m1, lo2, hi2, m2, x, zlo, zhi, out_lo, out_hi):
-    """Write ``B union (C + x)`` clipped to [zlo, zhi] into out; return the count.
-
-    ``B = (lo1[:m1], hi1[:m1])`` and ``C = (lo2[:m2], hi2[:m2])`` are sorted, disjoint
-    unions of closed intervals; the result is merged (overlapping or touching intervals
-    joined).
-    """
-    i = 0
-    j = 0
-    k = 0
-    while i < m1 or j < m2:
-        if j >= m2 or (i < m1 and lo1[i] <= lo2[j] + x):
-            left = lo1[i]
-            right = hi1[i]
-            i += 1
-        else:
-            left = lo2[j] + x
-            right = hi2[j] + x
-            j += 1
-        if left < zlo:
-            left = zlo
-        if right > zhi:
-            right = zhi
-        if left > right:
-            continue
-        if k > 0 and left <= out_hi[k - 1]:
-            if right > out_hi[k - 1]:
-                out_hi[k - 1] = right
-        else:
-            out_lo[k] = left
-            out_hi[k] = right
-            k += 1
-    return k
-
-
 @jit
 def _run_sized(sample, eps, size, at_most, zlo, zhi, a, b, stop_when_covered):
     """Run the size-resolved recurrence; return (lo, hi) of the top set and the cover time.
@@ -265,12 +236,7 @@ def fixed_size_success_curve(
     if not ns:
         raise ValueError("ns must list at least one sample size")
     times = fixed_size_cover_times(max(ns), k, eps, trials, seed, window, at_most, dist)
-    out = []
-    for n in ns:
-        hits = int(np.count_nonzero(times <= n))
-        low, high = wilson_interval(hits, times.size)
-        out.append(Estimate(hits / times.size, low, high, hits, times.size))
-    return out
+    return estimates_from_times(times, ns)
 
 
 def fixed_size_critical_n(

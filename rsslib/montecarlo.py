@@ -207,6 +207,13 @@ def success_curve(
     if not ns:
         raise ValueError("ns must list at least one sample size")
     times = cover_times(max(ns), eps, trials, dist, seed, window, progress, executor)
+    return estimates_from_times(times, ns)
+
+
+def estimates_from_times(times, ns) -> list[Estimate]:
+    """The success probability at each n of ``ns`` read off cover times: the fraction of
+    samples covered by their first n values, with its Wilson interval."""
+    times = np.asarray(times)
     out = []
     for n in ns:
         successes = int(np.count_nonzero(times <= n))
