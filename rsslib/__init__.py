@@ -43,6 +43,13 @@ from rsslib.montecarlo import (
     success_probability,
     wilson_interval,
 )
+from rsslib.multidim import (
+    best_vector_subset,
+    best_vector_subsets,
+    covers_cube,
+    critical_n_vectors,
+    vector_success_probability,
+)
 from rsslib.partition import karmarkar_karp, npp_to_ssp, ssp_to_npp
 from rsslib.solve import best_subset, best_subsets, best_subsets_for_targets
 from rsslib.sparsest import (
@@ -63,9 +70,13 @@ __all__ = [
     "best_subsets",
     "best_subsets_for_targets",
     "best_subsets_of_size",
+    "best_vector_subset",
+    "best_vector_subsets",
     "cover_time",
     "cover_times",
+    "covers_cube",
     "critical_n",
+    "critical_n_vectors",
     "density",
     "density_trajectory",
     "draw",
@@ -95,6 +106,7 @@ __all__ = [
     "success_curve",
     "success_probability",
     "thin_to_uniform",
+    "vector_success_probability",
     "wilson_interval",
     "window_density",
 ]
