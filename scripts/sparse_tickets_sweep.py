@@ -133,36 +133,31 @@ def run_rss(path: Path, quick: bool) -> None:
         writer.writerows(rows)
 
 
-def digits_row(budget: float, cap, seed: int) -> dict:
-    r = weights.prune_digits(None, budget, seed, max_subset=cap)
+def net_row(name: str, r: dict, random_size: int, target_size: int) -> dict:
+    """One CSV row from a pruning result, rounded to what the chapter reads."""
     return {
-        "net": "digits",
+        "net": name,
         "factor": round(r["factor"], 4),
         "kept": r["kept"],
-        "random_size": r["random_size"],
-        "target_size": r["target_size"],
+        "random_size": random_size,
+        "target_size": target_size,
         "relative_error": float(f"{r['relative_error']:.4g}"),
         "agreement": round(r["agreement"], 4),
         "pruned_accuracy": round(r["pruned_accuracy"], 4),
         "target_accuracy": round(r["target_accuracy"], 4),
     }
+
+
+def digits_row(budget: float, cap, seed: int) -> dict:
+    r = weights.prune_digits(None, budget, seed, max_subset=cap)
+    return net_row("digits", r, r["random_size"], r["target_size"])
 
 
 def lenet_row(budget: float, cap, seed: int) -> dict:
     from rsslib.slth.lenet import measure
 
     r = measure("conv", budget, seed, "balanced", max_subset=cap)
-    return {
-        "net": "lenet5-conv",
-        "factor": round(r["factor"], 4),
-        "kept": r["kept"],
-        "random_size": r["random_params"],
-        "target_size": r["target_params"],
-        "relative_error": float(f"{r['relative_error']:.4g}"),
-        "agreement": round(r["agreement"], 4),
-        "pruned_accuracy": round(r["pruned_accuracy"], 4),
-        "target_accuracy": round(r["target_accuracy"], 4),
-    }
+    return net_row("lenet5-conv", r, r["random_params"], r["target_params"])
 
 
 def run_network(path: Path, quick: bool) -> None:

@@ -15,6 +15,8 @@ float64 throughout, since the approximations are checked to 1e-6 and beyond.
   hidden channels chosen after the draw, OBS compensation and a cost-aware budget.
 - :mod:`~rsslib.slth.lenet`: LeNet-5 on Fashion-MNIST, pruned and measured.
 - :mod:`~rsslib.slth.pensia`: Pensia et al.'s 784-500-10 experiment solved exactly.
+- :mod:`~rsslib.slth.structured`: structured against weight pruning: one ReLU neuron (exact
+  search, LP bound, Pensia's construction) and filter pruning of the digits CNN's first layer.
 """
 
 from rsslib.slth.conv import conv, thesis_conv

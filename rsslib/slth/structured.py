@@ -202,6 +202,16 @@ def _point_error(h, f):
 
 
 @jit
+def _gray_bit(step):
+    """The bit that the Gray code flips at ``step`` (>= 1): its lowest set bit."""
+    i = 0
+    while (step & 1) == 0:
+        step >>= 1
+        i += 1
+    return i
+
+
+@jit
 def _gray_kernel(G, f):
     """Best subset by visiting all 2^m subsets in Gray-code order (one add per step).
 
@@ -215,11 +225,7 @@ def _gray_kernel(G, f):
     code = np.int64(0)
     first = 0
     for k in range(1, np.int64(1) << m):
-        i = 0
-        kk = k
-        while (kk & 1) == 0:
-            kk >>= 1
-            i += 1
+        i = _gray_bit(k)
         code ^= np.int64(1) << i
         if (code >> i) & 1:
             for p in range(P):
@@ -780,11 +786,7 @@ def _filter_gray(A, z):
     best_code = np.int64(0)
     code = np.int64(0)
     for c in range(1, np.int64(1) << b):
-        i = 0
-        cc = c
-        while (cc & 1) == 0:
-            cc >>= 1
-            i += 1
+        i = _gray_bit(c)
         code ^= np.int64(1) << i
         sgn = 1.0 if (code >> i) & 1 else -1.0
         e = 0.0
