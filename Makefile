@@ -1,6 +1,10 @@
 # The two commands that do everything on a fresh machine:
-#   make book   environment + install + execute every notebook + build the HTML book
+#   make book   environment + install + execute the notebooks (through jupyter-cache:
+#               only those whose code changed) + build the HTML book
 #   make test   environment + install + unit tests + nbval over every notebook
+# and, for readers and writers:
+#   make html   render the stored outputs, executing nothing (seconds; what CI builds)
+#   make lab    open the notebooks in JupyterLab (installs it on first use)
 # An active virtual environment ($VIRTUAL_ENV) is used as it is; otherwise .venv is created.
 
 PYTHON ?= python3
@@ -20,14 +24,23 @@ export NUMBA_CACHE_DIR ?= $(CURDIR)/.numba_cache
 PORTABLE_ENV := OPENBLAS_CORETYPE=Sandybridge OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 \
 	MKL_NUM_THREADS=1 NUMBA_NUM_THREADS=1 ATEN_CPU_CAPABILITY=default MKL_CBWR=COMPATIBLE
 
-.PHONY: book test test-portable check-html data outputs bench lint format clean distclean help
+.PHONY: book html lab test test-portable check-html metrics data outputs bench lint format \
+	clean distclean help
+
+# Extra flags for jupyter-book build, e.g. JB_FLAGS="-W -n --keep-going" (CI: strict).
+JB_FLAGS ?=
+RENDER_CONFIG := _build/render_config.yml
 
 help:
-	@echo "make book           build the HTML book into _build/html (executes every notebook)"
+	@echo "make book           execute changed notebooks (jupyter-cache) and build _build/html"
+	@echo "make html           build _build/html from the stored outputs, executing nothing"
+	@echo "make lab            open the notebooks in JupyterLab (installed on first use)"
+	@echo "make metrics        visible code, asserts and captions per notebook (book rules)"
 	@echo "make test           unit tests + nbval regression test of every notebook"
 	@echo "make data           Fashion-MNIST: Debian package as root, else a checked download"
 	@echo "make test-portable  nbval again under another BLAS kernel, single-threaded"
 	@echo "make check-html     load every page of _build/html in headless Chromium, check it"
+	@echo "                    (widths, figure sizes and captions, code cell lengths, math)"
 	@echo "make outputs        re-execute every notebook in place (refresh stored outputs)"
 	@echo "make bench          run the benchmarks in benchmarks/"
 	@echo "make lint           ruff check + ruff format --check"
@@ -54,10 +67,28 @@ data: $(STAMP)
 	  $(BIN)/python -m rsslib fetch-data; \
 	fi
 
+# jupyter-cache (_build/.jupyter_cache) re-executes a notebook only when its code changed;
+# Sphinx rebuilds only the pages whose sources changed.
 book: $(STAMP) data
-	$(BIN)/jupyter-book build --all .
+	$(BIN)/jupyter-book build $(JB_FLAGS) .
 	@echo
 	@echo "The book is at $(CURDIR)/_build/html/index.html"
+
+# The stored outputs (proven by nbval) rendered as they are; works from any folder
+# (make -C path/to/repo html), since the generated config holds absolute extension paths.
+html: $(STAMP)
+	$(BIN)/python scripts/render_config.py $(RENDER_CONFIG) >/dev/null
+	$(BIN)/jupyter-book build --all $(JB_FLAGS) --config $(RENDER_CONFIG) .
+	@echo
+	@echo "The book is at $(CURDIR)/_build/html/index.html"
+
+lab: $(STAMP)
+	@$(BIN)/python -c "import jupyterlab" 2>/dev/null \
+	  || $(BIN)/python -m pip install --quiet "jupyterlab>=4,<5"
+	$(BIN)/jupyter lab
+
+metrics: $(STAMP)
+	$(BIN)/python scripts/book_metrics.py --check
 
 test: $(STAMP) data
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -66,6 +97,7 @@ test-portable: $(STAMP)
 	$(PORTABLE_ENV) $(BIN)/python -m pytest $(PYTEST_ARGS) book
 
 check-html: $(STAMP)
+	$(BIN)/python scripts/book_metrics.py --check
 	$(BIN)/python scripts/check_html.py
 
 outputs: $(STAMP)
@@ -89,7 +121,7 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf _build .pytest_cache .hypothesis .ruff_cache .numba_cache .render_config.yml
+	rm -rf _build .pytest_cache .hypothesis .ruff_cache .numba_cache
 	find . -name __pycache__ -type d -not -path './.venv/*' -prune -exec rm -rf {} +
 	find . -name .ipynb_checkpoints -type d -not -path './.venv/*' -prune -exec rm -rf {} +
 

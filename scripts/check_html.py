@@ -6,6 +6,9 @@ Chromium through chromedriver (selenium), waits for MathJax to finish, and fails
 - a MathJax error, or math that MathJax did not typeset (raw TeX or ``$`` left in the text);
 - an image that does not load;
 - a code cell wider than its box at a 1280-pixel window (a horizontal scrollbar);
+- an output (text, table, figure) wider than the text column at that window;
+- a figure shown below 75% of its natural size, or without a numbered caption;
+- a visible (not collapsed) code cell of more than 25 lines;
 - a broken internal link or anchor (a page or an ``id`` that does not exist);
 - a page whose notebook stores figures but whose HTML shows fewer of them;
 - an uncaught script error or a resource that failed to load (browser console).
@@ -48,6 +51,9 @@ CHROMIUM_FLAGS = (
 # Pages that Sphinx makes for navigation; they hold no book content to check for math.
 SKIP_DIRS = {"_static", "_sources", "_images"}
 MAX_SCREEN_HEIGHT = 20000
+# The reader's view: figures shown at (nearly) their natural size, short visible cells.
+MIN_FIGURE_SCALE = 0.75
+MAX_VISIBLE_CODE_LINES = 25
 
 # Runs in the page after load: waits for MathJax 3 and reports what a reader would see.
 PAGE_PROBE = r"""
@@ -80,12 +86,54 @@ const finish = () => {
   const wideCode = [...main.querySelectorAll("div.cell_input pre")]
     .filter(p => p.scrollWidth > p.clientWidth + 1)
     .map(p => p.textContent.split("\n").reduce((a, b) => (b.length > a.length ? b : a), ""));
+  // Outputs must fit the column: text, tables and figures that overflow are cut or scroll.
+  const column = document.querySelector("article.bd-article") || main;
+  const colStyle = getComputedStyle(column);
+  const colWidth = column.clientWidth - parseFloat(colStyle.paddingLeft)
+    - parseFloat(colStyle.paddingRight);
+  const colLeft = column.getBoundingClientRect().left + parseFloat(colStyle.paddingLeft);
+  const wideOutputs = [];
+  let widestOutput = 0;
+  for (const out of main.querySelectorAll("div.cell_output")) {
+    for (const el of [out, ...out.querySelectorAll("pre, table, img, div")]) {
+      const r = el.getBoundingClientRect();
+      if (["PRE", "TABLE", "IMG"].includes(el.tagName)) {
+        widestOutput = Math.max(widestOutput, Math.round(Math.max(el.scrollWidth, r.width)));
+      }
+      if (el.scrollWidth > el.clientWidth + 1 || r.right > colLeft + colWidth + 1) {
+        wideOutputs.push({width: Math.round(Math.max(el.scrollWidth, r.width)),
+                          text: (el.textContent || el.getAttribute("src") || "").trim()
+                            .split("\n")[0].slice(0, 60)});
+        break;
+      }
+    }
+  }
+  // Figures: every image of the content is a numbered, captioned figure, shown at its size.
+  const figures = [...main.querySelectorAll("img")]
+    .filter(img => img.naturalWidth > 64 && img.clientWidth > 0
+      && !img.closest("header, nav, .navbar-brand"))
+    .map(img => {
+      const fig = img.closest("figure");
+      const cap = fig && fig.querySelector("figcaption");
+      return {src: (img.getAttribute("src") || "").slice(-40),
+              scale: img.naturalWidth ? img.clientWidth / img.naturalWidth : 1,
+              captioned: !!(cap && cap.querySelector(".caption-number"))};
+    });
+  // Visible code: cells that are not collapsed (hide-input, hide-cell) or removed.
+  const longCells = [...main.querySelectorAll("div.cell")]
+    .filter(c => ![...c.classList].some(k => /^tag_(hide|remove)-(input|cell)$/.test(k)))
+    .map(c => c.querySelector("div.cell_input pre"))
+    .filter(p => p)
+    .map(p => p.textContent.replace(/\n$/, "").split("\n"))
+    .filter(lines => lines.length > %(max_lines)d)
+    .map(lines => ({lines: lines.length, first: lines[0].slice(0, 60)}));
   const anchors = [...document.querySelectorAll("a[href]")].map(a => a.getAttribute("href"));
   const ids = [...document.querySelectorAll("[id]")].map(n => n.id)
     .concat([...document.querySelectorAll("a[name]")].map(n => n.getAttribute("name")));
   done({
     hasMathJax: !!(window.MathJax && window.MathJax.startup),
     mathCount: mathNodes.length, untypeset, errors, rawDollar, images, anchors, ids, wideCode,
+    wideOutputs, widestOutput, colWidth: Math.round(colWidth), figures, longCells,
     height: Math.max(document.body.scrollHeight, document.documentElement.scrollHeight),
   });
 };
@@ -186,14 +234,39 @@ def _driver():
     return driver, profile
 
 
+# (widest output in px, column width in px, page) of every page checked, for the summary
+WIDEST: list[tuple[int, int, str]] = []
+
+
 def check_page(driver, url: str, page: Path, html_root: Path, screens: Path) -> list[str]:
     """Load one page and return the problems found on it."""
     driver.get(url)
-    seen = driver.execute_async_script(PAGE_PROBE)
+    seen = driver.execute_async_script(PAGE_PROBE % {"max_lines": MAX_VISIBLE_CODE_LINES})
     # a redirect page (index.html) shows another page: resolve links against that one
     landed = urllib.parse.urlsplit(driver.current_url).path.lstrip("/")
     page = html_root / urllib.parse.unquote(landed or "index.html")
     problems = []
+    WIDEST.append((seen["widestOutput"], seen["colWidth"], page.name))
+    problems += [
+        f"output wider than the {seen['colWidth']} px column ({o['width']} px): {o['text']!r}"
+        for o in seen["wideOutputs"]
+    ]
+    problems += [
+        f"figure shown at {f['scale']:.0%} of its size (below {MIN_FIGURE_SCALE:.0%}): "
+        f"...{f['src']}"
+        for f in seen["figures"]
+        if f["scale"] < MIN_FIGURE_SCALE
+    ]
+    problems += [
+        f"figure without a numbered caption: ...{f['src']}"
+        for f in seen["figures"]
+        if not f["captioned"]
+    ]
+    problems += [
+        f"visible code cell of {c['lines']} lines (at most {MAX_VISIBLE_CODE_LINES}): "
+        f"{c['first']!r}"
+        for c in seen["longCells"]
+    ]
     if seen["mathCount"] and not seen["hasMathJax"]:
         problems.append(f"{seen['mathCount']} formulas but MathJax did not load")
     problems += [f"MathJax error: {text!r}" for text in seen["errors"]]
@@ -262,6 +335,9 @@ def main(argv: list[str] | None = None) -> int:
         driver.quit()
         server.shutdown()
         shutil.rmtree(profile, ignore_errors=True)
+    if WIDEST:
+        widest, column, name = max(WIDEST)
+        print(f"widest output: {widest} px on {name} (column {column} px)")
     print(f"{len(pages)} pages checked, {failures} problems; screenshots in {args.screens}")
     return 1 if failures else 0
 
