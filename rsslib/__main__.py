@@ -7,9 +7,9 @@ Output is written to a temporary file next to ``--out`` and renamed at the end: 
 interrupted or failed run leaves nothing half-written. Progress bars appear on a terminal
 and stay silent in CI and in pipes (``--progress`` / ``--no-progress`` force either).
 
-Subcommands: ``thresholds`` (cover-time tables, Part I), ``success-table`` (Theorem 6's
-success probabilities), ``prune-sweep`` (pruning random CNNs into the digits CNN,
-Part III) and ``fetch-data`` (Fashion-MNIST into the cache). Run
+Subcommands: ``thresholds`` (cover-time tables, Part I), ``success-table`` (the success
+probabilities of Theorem 2.2 (thesis Theorem 6)), ``prune-sweep`` (pruning random CNNs
+into the digits CNN, Part III) and ``fetch-data`` (Fashion-MNIST into the cache). Run
 ``python -m rsslib SUBCOMMAND --help`` for each.
 """
 
@@ -370,7 +370,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     st = sub.add_parser(
         "success-table",
-        help="table of RSS success probabilities with Wilson intervals (Theorem 6)",
+        help="table of RSS success probabilities with Wilson intervals "
+        "(Theorem 2.2 (thesis Theorem 6))",
         description="For eps = 0.1, 0.01, 0.001: P(every z in [-1, 1] is eps-approximable "
         "with n uniform values) for n = 4..24 from one set of samples, with Wilson 95% "
         "intervals, and the first n reaching 0.5, 0.9 and 0.99. Prints markdown.",
@@ -384,7 +385,8 @@ def build_parser() -> argparse.ArgumentParser:
         "prune-sweep",
         help="prune random CNNs of growing width into the digits CNN of Part III",
         description="For each variant, block size and seed, draw the random network of "
-        "Theorem 31 with that many hidden channels per output channel, prune it into the "
+        "Theorem 13.1 (thesis Theorem 31) with that many hidden channels per output "
+        "channel, prune it into the "
         "l1-normalised digits CNN (eps = 0.01) and measure the relative output error and "
         "the test accuracy (rsslib.slth.digits_sweep). Writes CSV with columns variant, "
         "block, seed, factor, kept, rel_error, accuracy, agreement. The defaults are the "

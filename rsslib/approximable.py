@@ -1,9 +1,11 @@
-"""Sets of eps-approximable values and their density Z_n (thesis Definitions 2, 3, 12).
+"""Sets of eps-approximable values and their density Z_n.
 
-A value ``z`` is *eps-approximable* with a sample ``x_1..x_n`` if some subset sum lies
-within ``eps`` of it. The set of such values is a finite union of closed intervals:
+Definition 1.3 (thesis Definition 2), Definition 1.4 (thesis Definition 3) and
+Definition 5.1 (thesis Definition 12). A value ``z`` is *eps-approximable* with a sample
+``x_1..x_n`` if some subset sum lies within ``eps`` of it. The set of such values is a
+finite union of closed intervals, built by the recurrence of Lemma 5.3 (thesis Lemma 14):
 
-    A_0 = [-eps, eps],    A_k = A_{k-1}  union  (A_{k-1} + x_k)        (Lemma 14)
+    A_0 = [-eps, eps],    A_k = A_{k-1}  union  (A_{k-1} + x_k)
 
 which is the set form of the recurrence ``Y_{k}(z) = Y_{k-1}(z) + (1 - Y_{k-1}(z))
 Y_{k-1}(z - x_k)``. We store ``A_k`` as sorted, disjoint, merged closed intervals and
@@ -76,8 +78,8 @@ def _union_shifted(lo1, hi1, m1, lo2, hi2, m2, x, zlo, zhi, out_lo, out_hi):
 
     ``B = (lo1[:m1], hi1[:m1])`` and ``C = (lo2[:m2], hi2[:m2])`` are sorted and disjoint,
     so ``C + x`` is too and one two-pointer pass yields the union sorted by left end;
-    touching or overlapping intervals are merged on the fly. Lemma 14's step is
-    ``B = C = A``; :mod:`rsslib.fixed_size` uses two different sizes.
+    touching or overlapping intervals are merged on the fly. The step of
+    Lemma 5.3 (thesis Lemma 14) is ``B = C = A``; :mod:`rsslib.fixed_size` uses two different sizes.
     """
     i = 0
     j = 0
@@ -256,8 +258,9 @@ def _prepare(sample, eps, window):
 def approximable_set(sample, eps, window=None) -> tuple[np.ndarray, np.ndarray]:
     """The eps-approximable values of ``sample``, on the whole line or inside ``window``.
 
-    The set ``{z : |sum_{i in S} x_i - z| <= eps for some S}`` (thesis Definition 3),
-    built by the recurrence of Lemma 14 with linear-time merges.
+    The set ``{z : |sum_{i in S} x_i - z| <= eps for some S}`` of
+    Definition 1.4 (thesis Definition 3), built by the recurrence of
+    Lemma 5.3 (thesis Lemma 14) with linear-time merges.
 
     Parameters
     ----------
@@ -294,19 +297,20 @@ def approximable_set(sample, eps, window=None) -> tuple[np.ndarray, np.ndarray]:
 
 
 def density(sample, eps, window=(-1.0, 1.0)) -> float:
-    """Z_{n,eps}: the fraction of ``window`` made of eps-approximable values (Definition 12).
+    """Z_{n,eps}: the fraction of ``window`` made of eps-approximable values.
 
-    With the default window ``[-1, 1]`` this is ``(1/2) * integral_{-1}^{1} Y_n(z) dz``;
-    the empty sample gives ``Z_0 = min(eps, 1)``.
+    Definition 5.1 (thesis Definition 12). With the default window ``[-1, 1]`` this is
+    ``(1/2) * integral_{-1}^{1} Y_n(z) dz``; the empty sample gives ``Z_0 = min(eps, 1)``.
     """
     return float(density_trajectory(sample, eps, window)[-1])
 
 
 def density_trajectory(sample, eps, window=(-1.0, 1.0)) -> np.ndarray:
-    """Z_0, ..., Z_n along the prefixes of ``sample``, in one pass (Lemma 14).
+    """Z_0, ..., Z_n along the prefixes of ``sample``, in one pass.
 
-    Entry ``k`` is the density of the first ``k`` values. The sequence is non-decreasing,
-    since adding a value only adds approximable points.
+    The pass runs the recurrence of Lemma 5.3 (thesis Lemma 14). Entry ``k`` is the density
+    of the first ``k`` values. The sequence is non-decreasing, since adding a value only adds
+    approximable points.
 
     Returns
     -------
@@ -319,8 +323,8 @@ def density_trajectory(sample, eps, window=(-1.0, 1.0)) -> np.ndarray:
 def all_approximable(sample, eps, window=(-1.0, 1.0)) -> bool:
     """Whether every ``z`` in ``window`` is eps-approximable with ``sample``.
 
-    The event whose probability Theorem 6 bounds. Stops at the first prefix that already
-    covers the window.
+    The event whose probability Theorem 2.2 (thesis Theorem 6) bounds. Stops at the first
+    prefix that already covers the window.
 
     Intervals that touch in exact arithmetic (for instance sums of 0.01, 0.02, ... with
     eps = 0.005) can be separated by a rounding gap of a few ulps in floating point, and the
@@ -446,10 +450,10 @@ def window_density(sample, eps, centers, width=1.0) -> np.ndarray:
     """Fraction of each window ``[c - width/2, c + width/2]`` that is eps-approximable.
 
     With ``width = 1`` and ``c = u`` this is the function ``h(u)`` of the proof of
-    Proposition 16 in the thesis, the approximable length inside ``I_u = [u - 1/2,
-    u + 1/2]`` (without the factor 1/2 the thesis prints in front of it). Entry ``i``
-    equals ``density(sample, eps, window=(c_i - width/2, c_i + width/2))``, but the
-    approximable set is built once for all centres.
+    Proposition 6.1 (thesis Proposition 16), the approximable length inside
+    ``I_u = [u - 1/2, u + 1/2]`` (without the factor 1/2 the thesis prints in front of it).
+    Entry ``i`` equals ``density(sample, eps, window=(c_i - width/2, c_i + width/2))``, but
+    the approximable set is built once for all centres.
 
     Parameters
     ----------

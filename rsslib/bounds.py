@@ -3,7 +3,8 @@
 - :func:`packing_lower_bound`: no sample with fewer values can cover the window
   (a counting argument, Part I).
 - :func:`proof_sample_size`, :func:`proof_constant`: the sample size that the elementary
-  proof of Theorem 6 (thesis Chapter 3) certifies, and its ratio to log(1/(2 eps)).
+  proof (thesis Chapter 3) of Theorem 2.2 (thesis Theorem 6) certifies, and its ratio to
+  log(1/(2 eps)).
 """
 
 from __future__ import annotations
@@ -47,7 +48,8 @@ def packing_lower_bound(eps, window=(-1.0, 1.0)) -> int:
 
 
 ACCOUNTINGS = ("corrected", "as written")
-_LOG_SHRINK = math.log(0.875)  # Lemma 23: E[1 - Z] shrinks by 7/8 per value
+# Lemma 7.2 (thesis Lemma 23): E[1 - Z] shrinks by 7/8 per value
+_LOG_SHRINK = math.log(0.875)
 
 
 @dataclass(frozen=True)
@@ -56,23 +58,23 @@ class ProofBound:
 
     n: int  #: total number of values
     k: int  #: values spent in the growth phase (until Z > 1/2)
-    beta: float  #: growth factor of Proposition 18
+    beta: float  #: growth factor of Proposition 6.3 (thesis Proposition 18)
     eps: float
     accounting: str
 
     @property
     def constant(self) -> float:
-        """n / log(1/(2 eps)), the form of the thesis's Remark 7."""
+        """n / log(1/(2 eps)), the form of Remark 2.4 (thesis Remark 7)."""
         return self.n / math.log(1.0 / (2.0 * self.eps))
 
     @property
     def p(self) -> float:
-        """p_beta = 1 - 7 / (8 (1 - beta)) of Proposition 20."""
+        """p_beta = 1 - 7 / (8 (1 - beta)) of Proposition 6.6 (thesis Proposition 20)."""
         return _p(self.beta)
 
     @property
     def alpha(self) -> int:
-        """alpha_{beta, eps} of Proposition 20, at the precision the process is run at."""
+        """alpha_{beta, eps} of Proposition 6.6 (thesis Proposition 20), at the run's precision."""
         return _alpha(_log_inverse_target(self.eps, self.accounting), self.beta)
 
 
@@ -81,8 +83,9 @@ def _p(beta):
 
 
 def _log_inverse_target(eps, accounting):
-    """log(1/(2 e)) for the precision e the process is run at (Proposition 20's alpha)."""
-    # corrected: Lemma 15 turns "Z > 1 - e/2" into "all 2e-approximable", so e = eps/2
+    """log(1/(2 e)) in the alpha of Proposition 6.6 (thesis Proposition 20), e the precision."""
+    # corrected: Lemma 5.4 (thesis Lemma 15) turns "Z > 1 - e/2" into "all 2e-approximable",
+    # so e = eps/2
     e = eps / 2.0 if accounting == "corrected" else eps
     return math.log(1.0 / (2.0 * e))
 
@@ -92,14 +95,14 @@ def _alpha(log_target, beta):
 
 
 def _growth_failure(k, p, a):
-    """Proposition 20: exp(-2 (k p - a)^2 / k) when k p > a, else 1 (a = alpha)."""
+    """Proposition 6.6 (thesis Proposition 20): exp(-2 (k p - a)^2 / k) if k p > a, else 1."""
     k = np.asarray(k, dtype=float)
     slack = k * p - a
     return np.where(slack > 0, np.exp(-2.0 * np.maximum(slack, 0.0) ** 2 / k), 1.0)
 
 
 def _decay_failure(m, eps, accounting):
-    """Lemma 23 after m decay steps; in logs, as 0.875**m underflows."""
+    """Lemma 7.2 (thesis Lemma 23) after m decay steps; in logs, as 0.875**m underflows."""
     m = np.asarray(m, dtype=float)
     if accounting == "corrected":
         # Markov: P(1 - Z >= e/2) <= 2 E[1 - Z] / e <= 0.875^m / e, with e = eps/2
@@ -109,17 +112,24 @@ def _decay_failure(m, eps, accounting):
 
 
 def p_beta(beta) -> float:
-    """p_beta = 1 - 7 / (8 (1 - beta)) of Propositions 18 and 20, for beta in (0, 1/8)."""
+    """p_beta = 1 - 7 / (8 (1 - beta)), for beta in (0, 1/8).
+
+    The growth probability of Proposition 6.3 (thesis Proposition 18) and Proposition 6.6
+    (thesis Proposition 20).
+    """
     beta = as_positive_real(beta, "beta")
     if beta >= 0.125:
-        raise ValueError(f"beta must be in (0, 1/8) (Proposition 18), got {beta}")
+        raise ValueError(
+            f"beta must be in (0, 1/8) (Proposition 6.3 (thesis Proposition 18)), got {beta}"
+        )
     return _p(beta)
 
 
 def alpha_beta(e, beta) -> int:
-    """alpha = ceil(log(1/(2 e)) / log(1 + beta)) of Proposition 20, the process at precision e.
+    """alpha = ceil(log(1/(2 e)) / log(1 + beta)), for the process at precision e.
 
-    The number of factors (1 + beta) that lift Z_0 = e above 1/2 (up to one).
+    The alpha of Proposition 6.6 (thesis Proposition 20): the number of factors (1 + beta)
+    that lift Z_0 = e above 1/2 (up to one).
     """
     e = as_positive_real(e, "e")
     if e >= 0.5:
@@ -128,10 +138,11 @@ def alpha_beta(e, beta) -> int:
 
 
 def growth_failure_bound(k, p, alpha):
-    """Proposition 20 as printed: P(Z_k <= 1/2) <= exp(-2 (k p - alpha)^2 / k) if k p > alpha.
+    """P(Z_k <= 1/2) <= exp(-2 (k p - alpha)^2 / k) if k p > alpha, as printed.
 
-    1 where k p <= alpha (the statement says nothing there). Broadcasts over arrays of
-    k >= 1, p in (0, 1) and alpha >= 0.
+    Proposition 6.6 (thesis Proposition 20), as the thesis prints it; 1 where k p <= alpha
+    (the statement says nothing there). Broadcasts over arrays of k >= 1, p in (0, 1) and
+    alpha >= 0.
     """
     k, p, alpha = (np.asarray(v, dtype=float) for v in (k, p, alpha))
     if np.any(~np.isfinite(k)) or np.any(k < 1):
@@ -144,11 +155,12 @@ def growth_failure_bound(k, p, alpha):
 
 
 def decay_failure_bound(m, eps, accounting="corrected"):
-    """Lemma 23 after m decay values: P(1 - Z >= eps/2 at the end | Z > 1/2 at the start).
+    """P(1 - Z >= eps/2 at the end | Z > 1/2 at the start), after m decay values.
 
-    ``"corrected"``: the process run at eps/2, with the 1/(eps/2) of Markov's inequality,
-    min(1, 0.875^m / (eps/2)). ``"as written"``: the printed min(1, 0.875^m), which is false
-    for small eps (Part II shows it). Broadcasts over an array of m >= 0.
+    Lemma 7.2 (thesis Lemma 23). ``"corrected"``: the process run at eps/2, with the
+    1/(eps/2) of Markov's inequality, min(1, 0.875^m / (eps/2)). ``"as written"``: the
+    thesis's printed min(1, 0.875^m), which is false for small eps (Part II shows it).
+    Broadcasts over an array of m >= 0.
     """
     m = np.asarray(m, dtype=float)
     if np.any(~np.isfinite(m)) or np.any(m < 0):
@@ -161,8 +173,9 @@ def decay_failure_bound(m, eps, accounting="corrected"):
 def _phase_failures(k, m, beta, eps, accounting):
     """Failure probabilities of the two phases after k growth and m decay steps."""
     alpha = _alpha(_log_inverse_target(eps, accounting), beta)
-    # Proposition 20 as printed (its proof's Eq. 3.12 has alpha + 1, one more than needed:
-    # alpha + 1 successes lift Z_0 = e above 1/2, so P(Z_k <= 1/2) <= P(Bin(k, p) <= alpha))
+    # Proposition 6.6 (thesis Proposition 20) as printed (its proof's thesis Eq. 3.12 has
+    # alpha + 1, one more than needed: alpha + 1 successes lift Z_0 = e above 1/2, so
+    # P(Z_k <= 1/2) <= P(Bin(k, p) <= alpha))
     return _growth_failure(k, _p(beta), alpha), _decay_failure(m, eps, accounting)
 
 
@@ -216,7 +229,7 @@ def _least_k(p, a, target):
 
 
 def _least_m(target, eps, accounting):
-    """Least m >= 1 with the decay failure of Lemma 23 at most target."""
+    """Least m >= 1 with the decay failure of Lemma 7.2 (thesis Lemma 23) at most target."""
     shift = -math.log(eps / 2.0) if accounting == "corrected" else 0.0
     guess = math.ceil((shift + math.log(1.0 / target)) / -_LOG_SHRINK)
     return _least_true(lambda m: bool(_decay_failure(m, eps, accounting) <= target), guess)
@@ -280,16 +293,18 @@ def _beta_in_piece(log_target, alpha):
 
 
 def proof_sample_size(eps, accounting="corrected") -> ProofBound:
-    """Smallest n for which the elementary proof of Theorem 6 certifies success 1 - eps.
+    """Smallest n for which the elementary proof certifies success 1 - eps.
 
-    The proof (thesis Chapter 3) splits the values into a growth phase of k values, after
-    which Z_k > 1/2 except with the probability of Proposition 20, and a decay phase of
-    n - k values, after which 1 - Z_n < eps/2 except with the probability of Lemma 23;
-    Lemma 15 then turns a small uncovered fraction into full coverage. The certified
-    success is ``(1 - growth failure) (1 - decay failure)``.
+    The proof (thesis Chapter 3) of Theorem 2.2 (thesis Theorem 6) splits the values into a
+    growth phase of k values, after which Z_k > 1/2 except with the probability of
+    Proposition 6.6 (thesis Proposition 20), and a decay phase of n - k values, after which
+    1 - Z_n < eps/2 except with the probability of Lemma 7.2 (thesis Lemma 23);
+    Lemma 5.4 (thesis Lemma 15) then turns a small uncovered fraction into full coverage.
+    The certified success is ``(1 - growth failure) (1 - decay failure)``.
 
     "Smallest" is over every integer n, every split 1 <= k < n and every real beta in
-    (0, 1/8) (Proposition 18 needs beta < 1/8), and it is exact, not a grid search.
+    (0, 1/8) (Proposition 6.3 (thesis Proposition 18) needs beta < 1/8), and it is exact,
+    not a grid search.
     beta enters only through p_beta = 1 - 7 / (8 (1 - beta)), which decreases with beta,
     and alpha = ceil(log(1/(2 e)) / log(1 + beta)) (e the precision the process is run
     at), which is constant between the breakpoints beta_a = (1/(2 e))^(1/a) - 1. On each
@@ -305,14 +320,15 @@ def proof_sample_size(eps, accounting="corrected") -> ProofBound:
     Parameters
     ----------
     eps : float
-        In (0, 1/3), as in Theorem 6.
+        In (0, 1/3), as in Theorem 2.2.
     accounting : {"corrected", "as written"}
-        Both use Proposition 20 as printed, exp(-2 (k p_beta - alpha)^2 / k), which is
-        true (its proof's Eq. 3.12 has alpha + 1, one more than needed).
-        ``"corrected"`` then uses Lemma 23 with the factor 1/eps that Markov's inequality
-        produces and runs the process at precision eps/2, so that Lemma 15 yields eps
+        Both use Proposition 6.6 as printed, exp(-2 (k p_beta - alpha)^2 / k), which is
+        true (its proof's thesis Eq. 3.12 has alpha + 1, one more than needed).
+        ``"corrected"`` then uses Lemma 7.2, with the factor 1/eps that Markov's inequality
+        produces, and runs the process at precision eps/2, so that Lemma 5.4 yields eps
         (not 2 eps), and splits the failure probability between the phases optimally.
-        ``"as written"`` uses Lemma 23 as printed, (7/8)^(n-k), at precision eps, and,
+        ``"as written"`` uses Lemma 7.2 as the thesis prints it, (7/8)^(n-k), at precision
+        eps, and,
         like the thesis's final line, asks each phase to fail with probability at most
         eps/2.
 
@@ -323,7 +339,7 @@ def proof_sample_size(eps, accounting="corrected") -> ProofBound:
     """
     eps = as_positive_real(eps, "eps")
     if not eps < 1.0 / 3.0:
-        raise ValueError(f"eps must be in (0, 1/3) as in Theorem 6, got {eps}")
+        raise ValueError(f"eps must be in (0, 1/3) as in Theorem 2.2 (thesis Theorem 6), got {eps}")
     if accounting not in ACCOUNTINGS:
         raise ValueError(f"accounting must be one of {ACCOUNTINGS}, got {accounting!r}")
     log_target = _log_inverse_target(eps, accounting)
@@ -356,7 +372,10 @@ def proof_sample_size(eps, accounting="corrected") -> ProofBound:
 
 
 def proof_constant(eps, accounting="corrected") -> float:
-    """``proof_sample_size(eps).n / log(1/(2 eps))``: the constant of Remark 7 at this eps."""
+    """``proof_sample_size(eps).n / log(1/(2 eps))``, the constant at this eps.
+
+    The constant of Remark 2.4 (thesis Remark 7).
+    """
     return proof_sample_size(eps, accounting).constant
 
 
@@ -364,9 +383,10 @@ def proof_constant_limit(accounting="corrected") -> tuple[float, float]:
     """The constant as eps -> 0, in closed form, minimised over beta: (constant, beta).
 
     With L = log(1/eps) -> infinity and k = kappa L, the growth phase needs
-    ``(kappa p - a)^2 >= kappa / 2`` with ``a = 1 / log(1 + beta)`` (Proposition 20 failing with
-    probability about eps), and the decay phase needs ``(n - k) log(8/7) >= L`` as written,
-    ``>= 2 L`` corrected (the extra 1/eps). Solving for kappa gives the limit.
+    ``(kappa p - a)^2 >= kappa / 2`` with ``a = 1 / log(1 + beta)`` (Proposition 6.6
+    (thesis Proposition 20) failing with probability about eps), and the decay phase needs
+    ``(n - k) log(8/7) >= L`` as written, ``>= 2 L`` corrected (the extra 1/eps). Solving
+    for kappa gives the limit.
     """
     if accounting not in ACCOUNTINGS:
         raise ValueError(f"accounting must be one of {ACCOUNTINGS}, got {accounting!r}")

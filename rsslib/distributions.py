@@ -1,8 +1,9 @@
 """Samplers, the density of a product of uniforms, and super-uniform thinning.
 
-Thesis Section 2.1: Definition 9 (super-uniform variables), Corollary 10 (its proof
-thins a super-uniform sample down to an exactly uniform one), Lemma 11 (a product of two
-independent uniforms on [-1, 1] is (1/2, log(2)/2)-super-uniform).
+Thesis Section 2.1: super-uniform variables (Definition 3.1 (thesis Definition 9));
+Corollary 3.2 (thesis Corollary 10), whose proof thins a super-uniform sample down to an
+exactly uniform one; Lemma 3.4 (thesis Lemma 11): a product of two independent uniforms on
+[-1, 1] is (1/2, log(2)/2)-super-uniform.
 """
 
 from __future__ import annotations
@@ -38,9 +39,10 @@ def draw(n, dist, rng) -> np.ndarray:
     n : int
         Number of values, >= 0.
     dist : {"uniform", "product"} or callable
-        ``"uniform"``: uniform on [-1, 1] (Problem 4). ``"product"``: product of two
-        independent uniforms on [-1, 1] (Lemma 11). A callable ``dist(n, rng)`` must return
-        ``n`` finite values; it is checked.
+        ``"uniform"``: uniform on [-1, 1] (Definition 2.1 (thesis Problem 4)).
+        ``"product"``: product of two independent uniforms on [-1, 1]
+        (Lemma 3.4 (thesis Lemma 11)). A callable ``dist(n, rng)`` must return ``n``
+        finite values; it is checked.
     rng : numpy.random.Generator
 
     Returns
@@ -63,9 +65,9 @@ def draw(n, dist, rng) -> np.ndarray:
 def product_density(x) -> np.ndarray:
     """Density of the product of two independent uniforms on [-1, 1]: ``-log|x| / 2``.
 
-    Derivation (Lemma 11): ``|X_1 X_2|`` is a product of two uniforms on [0, 1], whose
-    density is ``-log t`` on (0, 1]; the sign is an independent fair coin, which halves it.
-    The density is 0 outside [-1, 1] and infinite at 0.
+    Derivation (Lemma 3.4 (thesis Lemma 11)): ``|X_1 X_2|`` is a product of two uniforms on
+    [0, 1], whose density is ``-log t`` on (0, 1]; the sign is an independent fair coin,
+    which halves it. The density is 0 outside [-1, 1] and infinite at 0.
     """
     t = np.abs(as_sample(np.atleast_1d(x), "x"))
     out = np.zeros_like(t)
@@ -78,17 +80,18 @@ def product_density(x) -> np.ndarray:
 def thin_to_uniform(x, a, b, density: Callable[[np.ndarray], np.ndarray], rng) -> np.ndarray:
     """Keep the values of an (a, b)-super-uniform sample that make it uniform on [-a, a].
 
-    The rejection step of the proof of Corollary 10: with ``U_i`` independent uniforms on
-    [0, 1], value ``x_i`` is kept when ``|x_i| <= a`` and ``U_i * density(x_i) <= b``.
-    A kept value is uniform on [-a, a], and each value is kept with probability exactly
-    ``2 a b`` (the thesis writes "at least").
+    The rejection step of the proof of Corollary 3.2 (thesis Corollary 10): with ``U_i``
+    independent uniforms on [0, 1], value ``x_i`` is kept when ``|x_i| <= a`` and
+    ``U_i * density(x_i) <= b``. A kept value is uniform on [-a, a], and each value is kept
+    with probability exactly ``2 a b`` (the thesis writes "at least").
 
     Parameters
     ----------
     x : array_like, shape (n,)
         Independent draws from ``density``.
     a, b : float
-        Super-uniformity parameters (Definition 9): ``a > 0``, ``0 < b < 1 / (2a)``.
+        Super-uniformity parameters (Definition 3.1 (thesis Definition 9)): ``a > 0``,
+        ``0 < b < 1 / (2a)``.
     density : callable
         The density of the values, vectorised.
     rng : numpy.random.Generator
@@ -110,7 +113,10 @@ def thin_to_uniform(x, a, b, density: Callable[[np.ndarray], np.ndarray], rng) -
     a = as_positive_real(a, "a")
     b = as_positive_real(b, "b")
     if not b < 1.0 / (2.0 * a):
-        raise ValueError(f"b must be < 1/(2a) = {1 / (2 * a):g} (Definition 9), got {b:g}")
+        raise ValueError(
+            f"b must be < 1/(2a) = {1 / (2 * a):g} by Definition 3.1 (thesis Definition 9), "
+            f"got {b:g}"
+        )
     rng = _as_rng(rng)
     u = rng.uniform(0.0, 1.0, values.size)
     in_window = np.abs(values) <= a

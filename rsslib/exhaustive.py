@@ -1,8 +1,8 @@
 """Exhaustive enumeration of subset sums: the slow, obvious definition, kept small.
 
 Used in the book wherever a statement is checked *by brute force* on small instances
-(the SSP/NPP reductions of thesis Section 2.0.1, Lemma 14 on tiny samples). The fast
-algorithms of :mod:`rsslib` never call it.
+(the SSP/NPP reductions of thesis Section 2.0.1, Lemma 5.3 (thesis Lemma 14) on tiny
+samples). The fast algorithms of :mod:`rsslib` never call it.
 """
 
 from __future__ import annotations
@@ -55,8 +55,9 @@ def subset_sums(sample) -> np.ndarray:
 def subsets_summing_to(sample, target, tol: float = 0.0) -> np.ndarray:
     """Bitmasks of the subsets whose sum is within ``tol`` of ``target``.
 
-    ``tol = 0`` decides the exact Subset Sum Problem (thesis Definition 1); ``tol = eps``
-    lists the witnesses of eps-approximability (Definitions 2 and 3).
+    ``tol = 0`` decides the exact Subset Sum Problem (Definition 1.1 (thesis Definition 1));
+    ``tol = eps`` lists the witnesses of eps-approximability
+    (Definition 1.3 (thesis Definition 2) and Definition 1.4 (thesis Definition 3)).
     """
     sums = subset_sums(sample)
     tol = float(tol)

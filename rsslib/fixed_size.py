@@ -1,11 +1,11 @@
 """Random Fixed-Size Subset Sum: targets approximated by sums of exactly (or at most) k values.
 
-A pruned network keeps, for each target weight, a subset of the random values offered to
-it; the number of values kept is the number of weights the ticket keeps. Lueker's theorem
-(thesis Theorem 6) puts no bound on that number. Natale, Ferré, Giambartolomei, Giroire and
-Mallmann-Trenn (2024, "On the Sparsity of the Strong Lottery Ticket Hypothesis") study the
-*fixed-size* variant, RFSS: how large must n be for every target to be within eps of the
-sum of a subset of *exactly k* of n i.i.d. values? This module computes the sets that
+A pruned network keeps, for each target weight, a subset of the random values offered to it;
+the number of values kept is the number of weights the ticket keeps. Lueker's theorem,
+Theorem 2.2 (thesis Theorem 6), puts no bound on that number. Natale, Ferré, Giambartolomei,
+Giroire and Mallmann-Trenn (2024, "On the Sparsity of the Strong Lottery Ticket Hypothesis")
+study the *fixed-size* variant, RFSS: how large must n be for every target to be within eps
+of the sum of a subset of *exactly k* of n i.i.d. values? This module computes the sets that
 question is about, exactly, and estimates its probabilities.
 
 The recurrence, by size
@@ -16,7 +16,8 @@ others, so
 
     A_0(n) = [-eps, eps],     A_j(n + 1) = A_j(n)  union  (A_{j-1}(n) + x_{n+1}),
 
-the size-resolved form of Lemma 14's recurrence (``A_j(0)`` is empty for j >= 1). The
+the size-resolved form of the recurrence of Lemma 5.3 (thesis Lemma 14) (``A_j(0)`` is
+empty for j >= 1). The
 same recurrence with ``A_j(0) = [-eps, eps]`` for every j gives the sets of *at most* j
 values. Each ``A_j`` is a union of closed intervals of length >= 2 eps, kept sorted and
 merged; one step is a linear merge per size, O(k) merges per value, and the 2^n subsets

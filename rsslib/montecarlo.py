@@ -1,8 +1,9 @@
-"""Monte Carlo estimates of the RSS success probability (thesis Problem 4, Theorem 6).
+"""Monte Carlo estimates of the RSS success probability.
 
-Success for one sample means: every z in the window is eps-approximable. Trials run in
-parallel (``numba.prange``); samples are drawn in Python, so the estimate depends only on
-the arguments, never on the number of threads.
+The problem is that of Definition 2.1 (thesis Problem 4); the probability is the one
+Theorem 2.2 (thesis Theorem 6) bounds. Success for one sample means: every z in the window
+is eps-approximable. Trials run in parallel (``numba.prange``); samples are drawn in Python,
+so the estimate depends only on the arguments, never on the number of threads.
 
 Two seeded layouts:
 
@@ -176,9 +177,9 @@ def cover_times(
 def success_probability(
     n, eps, trials, dist="uniform", seed=0, window=(-1.0, 1.0), progress=False, executor=None
 ) -> Estimate:
-    """Estimate P(every z in ``window`` is eps-approximable with n values) (Theorem 6).
+    """Estimate P(every z in ``window`` is eps-approximable with n values).
 
-    ``executor``: see :func:`cover_times`.
+    The probability Theorem 2.2 (thesis Theorem 6) bounds. ``executor``: see :func:`cover_times`.
 
     Returns
     -------

@@ -1,8 +1,10 @@
-"""Subset Sum <-> Number Partition (thesis Section 2.0.1, Definitions 1 and 8, Eq. 2.1).
+"""Subset Sum <-> Number Partition (thesis Section 2.0.1).
 
-An SSP instance ``(x_1..x_n, z)`` asks for S with ``sum_S x = z``. An NPP instance
-``x_1..x_n`` asks for S with ``sum_S x - sum_{not S} x = 0``. The reductions below are
-exact and work for integers and for reals alike.
+Definition 1.1 (thesis Definition 1), Definition 1.2 (thesis Definition 8) and the
+reductions of Proposition 1.5 (thesis Eq. 2.1). An SSP instance ``(x_1..x_n, z)`` asks for
+S with ``sum_S x = z``. An NPP instance ``x_1..x_n`` asks for S with
+``sum_S x - sum_{not S} x = 0``. The reductions below are exact and work for integers and
+for reals alike.
 """
 
 from __future__ import annotations
@@ -19,10 +21,10 @@ def _keep_integer(xs, *scalars) -> bool:
 def ssp_to_npp(xs, z) -> np.ndarray:
     """Number Partition instance equivalent to the Subset Sum instance ``(xs, z)``.
 
-    Appends ``sum(xs) - 2 z`` to ``xs`` (thesis Eq. 2.1). If S solves the SSP, putting S
-    on the same side as the new value balances the partition; conversely in a balanced
-    partition the original values on the side of the new value sum to ``z`` (and those
-    on the other side to ``sum(xs) - z``).
+    Appends ``sum(xs) - 2 z`` to ``xs`` (Proposition 1.5 (thesis Eq. 2.1)). If S solves the
+    SSP, putting S on the same side as the new value balances the partition; conversely in a
+    balanced partition the original values on the side of the new value sum to ``z`` (and
+    those on the other side to ``sum(xs) - z``).
 
     Parameters
     ----------

@@ -3,8 +3,9 @@
 Part IV of the book compares four laws for the random values of a Random Subset Sum
 instance (equivalently, for the entries of the random network that is pruned):
 
-- ``"uniform"``: uniform on [-1, 1] (thesis Problem 4);
-- ``"product"``: the product of two independent uniforms on [-1, 1] (thesis Lemma 11);
+- ``"uniform"``: uniform on [-1, 1] (Definition 2.1 (thesis Problem 4));
+- ``"product"``: the product of two independent uniforms on [-1, 1]
+  (Lemma 3.4 (thesis Lemma 11));
 - ``"gaussian"``: centred normal, by default with the variance 1/3 of the uniform;
 - ``"hyperbolic"``: the law of Orseau, Hutter and Rivasplata (NeurIPS 2020, "Logarithmic
   pruning is all you need"): a fair random sign times a magnitude with density
@@ -71,7 +72,10 @@ def uniform(n, rng) -> np.ndarray:
 
 
 def product(n, rng) -> np.ndarray:
-    """``n`` products of two independent uniforms on [-1, 1] (thesis Lemma 11)."""
+    """``n`` products of two independent uniforms on [-1, 1].
+
+    Lemma 3.4 (thesis Lemma 11) shows they are super-uniform.
+    """
     n = as_count(n, "n")
     rng = _as_rng(rng)
     return rng.uniform(-1.0, 1.0, n) * rng.uniform(-1.0, 1.0, n)

@@ -2,12 +2,13 @@
 
 Run:  python scripts/train_digits_cnn.py     (about a minute on 2 cores)
 
-The network is a simple CNN in the thesis's sense (Definition 28: no biases, zero padding,
-ReLU between layers, rsslib.slth.conv): 3x3 filters 1 -> 32 -> 32 -> 10 channels on the
-8x8 images scaled to [0, 1], read out by averaging each of the 10 output channels over the
-image (global average pooling, the same fixed readout for the target and the pruned
-network). Writes book/slth/data/digits_cnn.npz with the filters, the test split and the
-accuracies. The data ship inside scikit-learn; nothing is downloaded.
+The network is a simple CNN in the thesis's sense (Definition 11.3
+(thesis Definitions 28 and 30): no biases, zero padding, ReLU between layers,
+rsslib.slth.conv): 3x3 filters 1 -> 32 -> 32 -> 10 channels on the 8x8 images scaled to
+[0, 1], read out by averaging each of the 10 output channels over the image (global average
+pooling, the same fixed readout for the target and the pruned network). Writes
+book/slth/data/digits_cnn.npz with the filters, the test split and the accuracies. The data
+ship inside scikit-learn; nothing is downloaded.
 """
 
 from pathlib import Path

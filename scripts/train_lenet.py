@@ -7,10 +7,11 @@ conv 5x5, 1 -> 6 channels, zero padding 2 -> ReLU -> max pool 2 -> conv 5x5, 6 -
 channels, no padding -> ReLU -> max pool 2 -> flatten (400) -> dense 120 -> ReLU -> dense 84
 -> ReLU -> dense 10. 61,470 weights.
 
-No biases. The thesis's networks (Definition 28) have none, and so do the random networks
-the book prunes; Remark 29 handles biases by adding a constant input channel (d^2 + 1 terms
-per filter), which would change every count in the chapter for a gain of a fraction of a
-point of accuracy (the bias-free network still passes the 89% the book asks for).
+No biases. The thesis's networks (Definition 11.3 (thesis Definitions 28 and 30)) have none,
+and so do the random networks the book prunes; Remark 13.2 (thesis Remark 29) handles biases
+by adding a constant input channel (d^2 + 1 terms per filter), which would change every
+count in the chapter for a gain of a fraction of a point of accuracy (the bias-free network
+still passes the 89% the book asks for).
 
 Seeded and deterministic on CPU (torch.use_deterministic_algorithms). Writes
 book/slth/data/lenet5_fashion.npz with the five weight arrays (float32) and the train and

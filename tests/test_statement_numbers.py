@@ -8,12 +8,13 @@ book restates, fails here.
 
 import importlib.util
 import re
+import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-KINDS = "Definition|Lemma|Theorem|Proposition|Corollary|Remark"
+KINDS = "Definition|Lemma|Theorem|Proposition|Corollary|Remark|Notation|Example"
 BOOK = re.compile(rf"\b({KINDS}) (\d+\.\d+)(?! ?\d)(?:\s+\(thesis ({KINDS}) (\d+)\))?")
 THESIS_ONLY = re.compile(rf"(?<![\d.])\b({KINDS}) (\d+)\b(?!\.\d)")
 
@@ -23,6 +24,7 @@ def _load():
         "statement_numbers", ROOT / "scripts" / "statement_numbers.py"
     )
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
 

@@ -4,10 +4,12 @@ Tensors use torch's layouts: filters ``(out, in, kh, kw)``, inputs ``(N, C, H, W
 float64 throughout, since the approximations are checked to 1e-6 and beyond.
 
 - :mod:`~rsslib.slth.conv`: the thesis's convolution and its fast equivalent.
-- :mod:`~rsslib.slth.network`: simple CNNs (Definition 28) and the random network of
-  Theorem 31.
-- :mod:`~rsslib.slth.prune`: the pruning construction of Proposition 32, Lemma 34 and
-  Theorem 31, solved exactly with :func:`rsslib.best_subsets`.
+- :mod:`~rsslib.slth.network`: simple CNNs
+  (Definition 11.3 (thesis Definitions 28 and 30)) and the random network of
+  Theorem 13.1 (thesis Theorem 31).
+- :mod:`~rsslib.slth.prune`: the pruning construction of
+  Proposition 12.1 (thesis Proposition 32), Lemma 12.2 (thesis Lemma 34) and
+  Theorem 13.1, solved exactly with :func:`rsslib.best_subsets`.
 - :mod:`~rsslib.slth.error`: exact and certified sup errors over inputs in [0, 1].
 - :mod:`~rsslib.slth.layered`: networks with padding, pooling, flatten and dense layers, and
   the certified error chain through them.

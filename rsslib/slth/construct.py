@@ -3,11 +3,12 @@
 Every conv or dense layer K of the target (c1 outputs, m = c0 d^2 weights per output) is
 replaced by a random pair U (n, c0, d, d) or (n, c0), ReLU, V (c1, n), entries uniform on
 [-1, 1] with V multiplied by a per-layer scale; pooling, flatten and ReLU layers are copied.
-The construction is Proposition 32's (see :mod:`rsslib.slth.prune`): keep the positive
-entries of U only, give each output channel l its own block of b = n // c1 hidden channels,
-and approximate each weight ``K[l, j]`` by a subset of the products ``V[l, t] U[t, j]`` of
-its block, solved exactly by :func:`rsslib.best_subsets`. Whatever is decided, the pruned
-network is a mask on the random draw: a kept entry equals the random entry.
+The construction is that of Proposition 12.1 (thesis Proposition 32) (see
+:mod:`rsslib.slth.prune`): keep the positive entries of U only, give each output channel l
+its own block of b = n // c1 hidden channels, and approximate each weight ``K[l, j]`` by a
+subset of the products ``V[l, t] U[t, j]`` of its block, solved exactly by
+:func:`rsslib.best_subsets`. Whatever is decided, the pruned network is a mask on the random
+draw: a kept entry equals the random entry.
 
 Two ways of choosing the subsets:
 

@@ -129,8 +129,8 @@ def product_cdf(t) -> np.ndarray:
     """CDF of the product A = U V of two independent uniforms on [-1, 1].
 
     ``P(0 <= A <= s) = (s - s log s) / 2`` for s in (0, 1] (integrate the density
-    ``-log a / 2``; thesis Lemma 11), so ``P(A <= t) = 1/2 + sign(t) G(min(|t|, 1))`` with
-    G that function.
+    ``-log a / 2``; Lemma 3.4 (thesis Lemma 11)), so
+    ``P(A <= t) = 1/2 + sign(t) G(min(|t|, 1))`` with G that function.
 
     Parameters
     ----------

@@ -1,4 +1,6 @@
-"""The discrete convolution of the thesis (Eq. 4.2) and its fast equivalent.
+"""The discrete convolution of the thesis and its fast equivalent.
+
+Definition 11.2 (thesis Eq. 4.2).
 
 With 1-based indices the thesis defines, for a filter K of size d x d x c0 x c1 and an input
 X of size D x D x c0,
@@ -28,7 +30,9 @@ def _check(K: torch.Tensor, X: torch.Tensor) -> None:
 
 
 def thesis_conv(K: torch.Tensor, X: torch.Tensor) -> torch.Tensor:
-    """Eq. 4.2 of the thesis, written plainly with loops over the kernel offsets.
+    """The thesis's convolution, written plainly with loops over the kernel offsets.
+
+    Definition 11.2 (thesis Eq. 4.2).
 
     Parameters
     ----------

@@ -2,16 +2,18 @@
 
 The target is the bias-free CNN trained by ``scripts/train_digits_cnn.py`` (3x3 filters,
 1 -> 32 -> 32 -> 10 channels, stored in ``book/slth/data/digits_cnn.npz``), each filter
-divided by its l1 norm (Theorem 31's class; predictions do not change). For each block
-size b (hidden channels per output channel, so n_i = b c_i) and seed, a random network
-N_0 of Theorem 31 is drawn (:func:`rsslib.slth.random_cnn`, seed ``100 + b + 1000 s``)
-and pruned with :func:`rsslib.slth.prune` (``max_terms = min(b, 32)``). Two variants:
+divided by its l1 norm (the class of Theorem 13.1 (thesis Theorem 31); predictions do not
+change). For each block size b (hidden channels per output channel, so n_i = b c_i) and
+seed, a random network N_0 of Theorem 13.1 is drawn (:func:`rsslib.slth.random_cnn`, seed
+``100 + b + 1000 s``) and pruned with :func:`rsslib.slth.prune`
+(``max_terms = min(b, 32)``). Two variants:
 
 - ``theorem``: as the theorem has it, entries uniform on [-1, 1];
 - ``rescaled``: the second filter V of pair i multiplied by ``2 max|K_i|``. By positive
-  homogeneity this is the same as pruning the uniform network into the target whose layer
-  i is K_i / (2 max|K_i|), largest weight 1/2 (the edge of Corollary 10's window), and
-  rescaling the output: it drops the l1 <= 1 hypothesis and keeps every weight in [-1, 1].
+  homogeneity this is the same as pruning the uniform network into the target whose layer i
+  is K_i / (2 max|K_i|), largest weight 1/2 (the edge of the window of Corollary 3.2
+  (thesis Corollary 10)), and rescaling the output: it drops the l1 <= 1 hypothesis and
+  keeps every weight in [-1, 1].
 
 Measured on the 450 test images of ``load_digits`` (25% split, random_state 0): the relative
 output error max|f - N| / max|f|, the test accuracy of the pruned network and the fraction

@@ -1,8 +1,9 @@
 """Sup errors over inputs in [0, 1]: exact for one layer, certified and searched for deep nets.
 
-Theorem 31 states its sup over X in [-1, 1]^(D x D x c0), but the construction needs
-non-negative inputs (the ReLU between a pruned pair is the identity only on them), as
-Proposition 32 assumes: errors here are over [0, 1].
+The thesis states Theorem 13.1 (thesis Theorem 31) with its sup over X in
+[-1, 1]^(D x D x c0), but the construction needs non-negative inputs (the ReLU between a
+pruned pair is the identity only on them), as Proposition 12.1 (thesis Proposition 32)
+assumes, and the book states it for inputs in [0, 1]: errors here are over [0, 1].
 """
 
 from __future__ import annotations
@@ -24,7 +25,10 @@ def _one_signed_norm(E: torch.Tensor) -> torch.Tensor:
 
 
 def _l1_op_norm(K: torch.Tensor) -> torch.Tensor:
-    """max over output channels of the l1 norm of that channel's filter (Prop. 33, sharp)."""
+    """max over output channels of the l1 norm of that channel's filter.
+
+    The sharp constant of Proposition 11.4 (thesis Proposition 33).
+    """
     return K.abs().flatten(1).sum(1).max()
 
 
@@ -35,8 +39,8 @@ def layer_sup_error(K: torch.Tensor, L: torch.Tensor):
     ``E = K - L``; over ``x in [0, 1]`` its absolute value is largest, equal to the sum of the
     positive (or of the negative) entries of E, when x is 1 exactly where E has that sign.
     An output position whose window lies inside the input sees the whole kernel, so the sup
-    is ``max_l max(sum E+, sum E-)``, at most the l1 bound of Proposition 33 (with equality
-    when E has one sign).
+    is ``max_l max(sum E+, sum E-)``, at most the l1 bound of
+    Proposition 11.4 (thesis Proposition 33) (with equality when E has one sign).
 
     Returns
     -------
@@ -62,8 +66,8 @@ def layer_sup_error(K: torch.Tensor, L: torch.Tensor):
 def sup_error(target, pruned, size: int = 8, restarts: int = 16, steps: int = 200, seed: int = 0):
     """Certified upper bound and searched lower bound on the network's sup error over [0, 1].
 
-    This is the error recursion of the proof of Theorem 31 in the thesis, with the proof's
-    two constants replaced by measured ones. Write ``X_i`` for the target's activations
+    This is the error recursion of the proof of Theorem 13.1 (thesis Theorem 31), with the
+    proof's two constants replaced by measured ones. Write ``X_i`` for the target's activations
     after layer i, ``Y_i`` for the pruned network's, ``K_i`` for the target filter and
     ``L_i`` for the linear filter the i-th pruned pair computes on non-negative inputs
     (:func:`~rsslib.slth.effective_filters`). Then
@@ -71,8 +75,9 @@ def sup_error(target, pruned, size: int = 8, restarts: int = 16, steps: int = 20
     - ``delta_i``: the exact sup over Y in [0, 1] of ``||(K_i - L_i) * Y||_max``, the
       one-signed norm of ``K_i - L_i`` (:func:`layer_sup_error`); by homogeneity the layer
       error on a non-negative input Y is at most ``delta_i ||Y||_max``;
-    - ``op_i = max_l ||K_i[l]||_1``, the sharp constant of Proposition 33
-      (``||K_i * Z||_max <= op_i ||Z||_max``), at most the proof's ``||K_i||_1 <= 1``;
+    - ``op_i = max_l ||K_i[l]||_1``, the sharp constant of Proposition 11.4
+      (thesis Proposition 33) (``||K_i * Z||_max <= op_i ||Z||_max``), at most the proof's
+      ``||K_i||_1 <= 1``;
     - ``R_i = op_i R_{i-1}``, ``R_0 = 1``: a bound on ``||X_i||_max`` (ReLU is
       1-Lipschitz and fixes 0);
     - ``B_i = op_i B_{i-1} + delta_i (R_{i-1} + B_{i-1})``, ``B_0 = 0``: a bound on

@@ -1,23 +1,26 @@
-"""Feed-forward networks beyond Definition 28: padded convolutions, pooling, dense layers.
+"""Feed-forward networks beyond simple CNNs: padded convolutions, pooling, dense layers.
 
-The thesis's simple CNNs (:class:`~rsslib.slth.SimpleCNN`) alternate convolutions and ReLUs.
+The thesis's simple CNNs (:class:`~rsslib.slth.SimpleCNN`,
+Definition 11.3 (thesis Definitions 28 and 30)) alternate convolutions and ReLUs.
 Real architectures such as LeNet-5 also pool, flatten and end with dense layers. A
 :class:`Network` is a list of such layers, bias-free, in float64:
 
 - ``("conv", K, padding)``: ``torch.nn.functional.conv2d`` (a correlation; the thesis's
   convolution flips the kernel, which only renames the weights), K of shape (out, in, d, d);
 - ``("dense", W)``: ``x @ W.T``, W of shape (out, in). A dense layer is a convolution whose
-  kernel covers its whole input, so Proposition 32's construction applies to it unchanged;
+  kernel covers its whole input, so the construction of
+  Proposition 12.1 (thesis Proposition 32) applies to it unchanged;
 - ``("pair", U, V, padding)``: the pruned replacement of a conv or dense layer,
   ``V relu(U x)`` with U of shape (n, in, d, d) or (n, in) and V of shape (out, n);
 - ``("relu",)``, ``("maxpool", k)``, ``("avgpool", k)``, ``("flatten",)``;
 - ``("pad", (left, right, top, bottom))``: zeros around the image (the thesis's convolution,
-  Eq. 4.2, is a correlation with the flipped kernel after d - 1 zeros before each axis).
+  Definition 11.2 (thesis Eq. 4.2), is a correlation with the flipped kernel after d - 1
+  zeros before each axis).
 
 Max and average pooling are 1-Lipschitz in the max norm (a max or a mean of entries each
 within e of the other network's moves by at most e), and so are ReLU and flatten: the error
-recursion of Theorem 31's proof passes through them unchanged (:func:`certified_error`);
-zero padding changes no max norm either.
+recursion of the proof of Theorem 13.1 (thesis Theorem 31) passes through them unchanged
+(:func:`certified_error`); zero padding changes no max norm either.
 """
 
 from __future__ import annotations
@@ -148,7 +151,8 @@ def effective_weight(layer: tuple) -> torch.Tensor:
     """The weight a conv/dense layer applies, or ``L = V U`` for a pair with U >= 0.
 
     On non-negative inputs a pair with U >= 0 computes exactly the linear layer L (the ReLU
-    between U and V never clips): the collapse used by Proposition 32.
+    between U and V never clips): the collapse used by
+    Proposition 12.1 (thesis Proposition 32).
     """
     kind = layer[0]
     if kind in WEIGHTED:
@@ -187,15 +191,16 @@ def _one_signed(E: torch.Tensor) -> float:
 def certified_error(target: Network, approx: Network) -> dict:
     """Certified bound on ``sup ||target(X) - approx(X)||_max`` over inputs X in [0, 1].
 
-    The recursion of :func:`rsslib.slth.sup_error` (Theorem 31's proof with measured
-    constants), extended layer by layer: at a weighted layer with target weight K and
-    effective weight L (pairs collapsed, :func:`effective_weight`),
-    ``B <- op(K) B + delta (R + B)`` and ``R <- op(K) R``, where ``delta`` is the sup of
-    ``||(K - L) y||_max`` over y in [0, 1] and ``R`` bounds the target's activations; ReLU,
-    max and average pooling, zero padding and flatten are 1-Lipschitz in the max norm, so B
-    and R pass through them unchanged. Valid whenever every weighted layer's input is non-negative
-    (an image in [0, 1], or the output of a ReLU or of pooling after one), which
-    :class:`Network` does not check but LeNet-5 and the simple CNNs satisfy.
+    The recursion of :func:`rsslib.slth.sup_error` (the proof of Theorem 13.1
+    (thesis Theorem 31) with measured constants), extended layer by layer: at a weighted
+    layer with target weight K and effective weight L (pairs collapsed,
+    :func:`effective_weight`), ``B <- op(K) B + delta (R + B)`` and ``R <- op(K) R``, where
+    ``delta`` is the sup of ``||(K - L) y||_max`` over y in [0, 1] and ``R`` bounds the
+    target's activations; ReLU, max and average pooling, zero padding and flatten are
+    1-Lipschitz in the max norm, so B and R pass through them unchanged. Valid whenever
+    every weighted layer's input is non-negative (an image in [0, 1], or the output of a
+    ReLU or of pooling after one), which :class:`Network` does not check but LeNet-5 and the
+    simple CNNs satisfy.
 
     Returns
     -------

@@ -101,10 +101,11 @@ def compare(reference: torch.Tensor, approx: torch.Tensor, labels) -> dict:
 def prepare(target: Network, normalise: str) -> tuple[Network, list[float]]:
     """The target the construction aims at, and the scales of the random V's.
 
-    ``"l1"``: Theorem 31's class, every layer divided by its l1 norm (the output is then a
-    known multiple of the original, which changes neither predictions nor relative errors),
-    V uniform on [-1, 1]. ``"top"``: the target unchanged and V scaled so that each layer's
-    largest weight sits at 1/4 of the random scale (:func:`layer_scales`).
+    ``"l1"``: the class of Theorem 13.1 (thesis Theorem 31), every layer divided by its l1
+    norm (the output is then a known multiple of the original, which changes neither
+    predictions nor relative errors), V uniform on [-1, 1]. ``"top"``: the target unchanged
+    and V scaled so that each layer's largest weight sits at 1/4 of the random scale
+    (:func:`layer_scales`).
     """
     if normalise == "l1":
         layers = [

@@ -1,4 +1,7 @@
-"""Simple CNNs (Definition 28) and the random network of Theorem 31."""
+"""Simple CNNs and the random network of Theorem 13.1 (thesis Theorem 31).
+
+Simple CNNs are those of Definition 11.3 (thesis Definitions 28 and 30).
+"""
 
 from __future__ import annotations
 
@@ -11,7 +14,9 @@ from rsslib.slth.conv import conv
 
 
 class SimpleCNN(torch.nn.Module):
-    """Bias-free CNN ``K_l * relu(K_{l-1} * ... relu(K_1 * X))`` (thesis Definition 28).
+    """Bias-free CNN ``K_l * relu(K_{l-1} * ... relu(K_1 * X))``.
+
+    The simple CNN of Definition 11.3 (thesis Definitions 28 and 30).
 
     Parameters
     ----------
@@ -72,10 +77,10 @@ def _check_architecture(channels, kernel_sizes):
 
 
 def required_width(channels, kernel_sizes, eps: float, C: float) -> list[int]:
-    """Widths ``n_i = ceil(C c_i log(c_{i-1} c_i d_i^2 l / eps))`` of Theorem 31.
+    """Widths ``n_i = ceil(C c_i log(c_{i-1} c_i d_i^2 l / eps))``.
 
-    The theorem only says that some universal C works; the chapters of Part III measure which
-    C is enough in practice.
+    The widths of Theorem 13.1 (thesis Theorem 31). The theorem only says that some universal
+    C works; the chapters of Part III measure which C is enough in practice.
     """
     channels, kernel_sizes = _check_architecture(channels, kernel_sizes)
     if not (eps > 0 and C > 0):
@@ -92,9 +97,10 @@ def required_width(channels, kernel_sizes, eps: float, C: float) -> list[int]:
 
 
 def random_cnn(channels, kernel_sizes, widths, seed: int = 0) -> SimpleCNN:
-    """The 2l-layer random network N_0 of Theorem 31, entries uniform on [-1, 1].
+    """The 2l-layer random network N_0, entries uniform on [-1, 1].
 
-    Layer 2i-1 has shape (n_i, c_{i-1}, d_i, d_i) and layer 2i has shape (c_i, n_i, 1, 1).
+    The random network of Theorem 13.1 (thesis Theorem 31). Layer 2i-1 has shape
+    (n_i, c_{i-1}, d_i, d_i) and layer 2i has shape (c_i, n_i, 1, 1).
     """
     channels, kernel_sizes = _check_architecture(channels, kernel_sizes)
     widths = [int(n) for n in widths]

@@ -1,7 +1,9 @@
-"""The pruning construction of the thesis's proof (Proposition 32, Lemma 34, Theorem 31).
+"""The pruning construction of the thesis's proof.
 
-A target layer K (c1 x c0 x d x d) is approximated by a random pair: U (n x c0 x d x d),
-then ReLU, then V (c1 x n x 1 x 1). Three moves make the pair a Random Subset Sum machine:
+Proposition 12.1 (thesis Proposition 32), Lemma 12.2 (thesis Lemma 34) and Theorem 13.1
+(thesis Theorem 31). A target layer K (c1 x c0 x d x d) is approximated by a random pair: U
+(n x c0 x d x d), then ReLU, then V (c1 x n x 1 x 1). Three moves make the pair a Random
+Subset Sum machine:
 
 1. Keep only positive entries of U. Inputs are non-negative (images, or outputs of a
    ReLU), so U+ * X >= 0 and the ReLU in between acts as the identity: the pair is the
@@ -17,14 +19,14 @@ then ReLU, then V (c1 x n x 1 x 1). Three moves make the pair a Random Subset Su
    The solution is exact over the products offered, not over the whole block.
 
 Why logarithmic width suffices: the products ``V_t U+_t`` have an atom of mass 1/2 at 0
-(wherever U is negative), so they are not super-uniform as the thesis says; but zeros
-change no subset sum, and conditional on ``U_t > 0`` a product has the law of a product of
-two uniforms, (1/2, log 2 / 2)-super-uniform (Lemma 11; the thesis cites it as
-"Corollary 11"). The number of positive entries is Bin(n', 1/2) for a block of n', so by
-Corollary 10 a block of O(log(1/tau)) channels approximates every weight in [-1/2, 1/2]
-to tau; weights up to 1 need the block split in two halves, each approximating half the
-weight. Given all the positive products, the exact solver does at least as well as any
-such split.
+(wherever U is negative), so they are not super-uniform as the thesis says; but zeros change
+no subset sum, and conditional on ``U_t > 0`` a product has the law of a product of two
+uniforms, (1/2, log 2 / 2)-super-uniform (Lemma 3.4 (thesis Lemma 11); the thesis cites it
+as "Corollary 11"). The number of positive entries is Bin(n', 1/2) for a block of n', so by
+Corollary 3.2 (thesis Corollary 10) a block of O(log(1/tau)) channels approximates every
+weight in [-1/2, 1/2] to tau; weights up to 1 need the block split in two halves, each
+approximating half the weight. Given all the positive products, the exact solver does at
+least as well as any such split.
 """
 
 from __future__ import annotations
@@ -75,7 +77,8 @@ def _check_pairs(random_filters, target_filters, tol=1e-9):
         if norm > 1 + tol:
             raise ValueError(
                 f"layer {i}: the target filter has l1 norm {norm:.4g} > 1, outside the class "
-                "of Theorem 31; rescale it with rsslib.slth.normalise_filters (ReLU networks "
+                "of Theorem 13.1 (thesis Theorem 31); rescale it with "
+                "rsslib.slth.normalise_filters (ReLU networks "
                 "are positively homogeneous, so only the output scale changes)"
             )
 
@@ -92,9 +95,10 @@ def prune(random_net, target, eps: float, max_terms: int = 24, executor=None):
     eps : float
         Target sup error of the whole network over inputs in [0, 1]. The subset sums are
         solved exactly whatever eps is; eps only sets the budgets the errors are reported
-        against, those of the proof of Theorem 31: layer i is approximated within
-        ``eps / (2 l)`` per unit of input (Lemma 34 with eps' = eps / (2l)), hence each of its
-        weights within ``eps / (2 l c_i d_i^2 c_{i-1})`` (Proposition 32 with
+        against, those of the proof of Theorem 13.1 (thesis Theorem 31): layer i is
+        approximated within ``eps / (2 l)`` per unit of input (Lemma 12.2 (thesis Lemma 34)
+        with eps' = eps / (2l)), hence each of its weights within
+        ``eps / (2 l c_i d_i^2 c_{i-1})`` (Proposition 12.1 (thesis Proposition 32) with
         eps' / c_i, then the d_i^2 c_{i-1} weight errors of a filter summed into its l1
         norm by the triangle inequality).
     max_terms : int
@@ -121,12 +125,13 @@ def prune(random_net, target, eps: float, max_terms: int = 24, executor=None):
         - ``budget``: the proof's per-weight budget ``eps / (2 l c_i d_i^2 c_{i-1})``;
         - ``within_budget``: ``max_weight_error <= budget``;
         - ``l1_error``: the largest l1 norm of ``K - L`` over the output channels, by
-          Proposition 33 a bound on the layer's error per unit of input;
+          Proposition 11.4 (thesis Proposition 33) a bound on the layer's error per unit
+          of input;
         - ``layer_budget``: ``eps / (2 l)``. ``within_budget`` implies
           ``l1_error <= layer_budget / c_i``; if ``l1_error <= layer_budget`` in every
           layer, the network's error over inputs in [0, 1] is at most
           ``(1 + eps/(2l))^l - 1 <= exp(eps/2) - 1 <= eps`` (eps <= 1), the recursion of
-          Theorem 31's proof;
+          the proof of Theorem 13.1;
         - ``positive``: positive entries of U summed over the layer's weights (each weight
           sees its output channel's block), ``unused``: how many of them fell beyond
           ``max_terms`` and were never offered to the solver;
