@@ -3,7 +3,9 @@
 For each notebook under ``book/`` (or the ones named on the command line):
 
 - visible code lines, and the longest visible code cell (cells tagged ``hide-input``,
-  ``hide-cell``, ``remove-input`` or ``remove-cell`` are collapsed or absent on the page);
+  ``hide-cell``, ``remove-input`` or ``remove-cell`` are collapsed or absent on the page,
+  and so are the code cells of an exercise's solution, between ``solution-start`` and
+  ``solution-end``, which the page shows in a closed dropdown);
 - ``assert`` statements (visible or not: nbval runs them all);
 - stored figures, and how many of them carry a caption (cell metadata
   ``mystnb.figure.caption``);
@@ -41,13 +43,21 @@ def _asserts(source: str) -> int:
 def notebook_metrics(path: Path) -> dict:
     cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
     visible = longest = asserts = figures = captioned = mixed = 0
+    in_solution = False
     for cell in cells:
+        source = "".join(cell["source"])
+        if cell["cell_type"] == "markdown":
+            if "{solution-start}" in source:
+                in_solution = True
+            if "{solution-end}" in source:
+                in_solution = False
+            continue
         if cell["cell_type"] != "code":
             continue
-        source = "".join(cell["source"])
         asserts += _asserts(source)
         n_lines = len(source.strip().splitlines())
-        if not HIDDEN.intersection(cell["metadata"].get("tags", [])):
+        collapsed = in_solution or HIDDEN.intersection(cell["metadata"].get("tags", []))
+        if not collapsed:
             visible += n_lines
             longest = max(longest, n_lines)
         rich = [o for o in cell.get("outputs", []) if o["output_type"] != "stream"]
