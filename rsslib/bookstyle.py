@@ -41,8 +41,8 @@ RC = {
     "axes.spines.top": False,
     "axes.spines.right": False,
     "legend.frameon": False,
-    # log axes: label the decades only, so minor labels ("3x10^0 4x10^0") never collide
-    "axes.formatter.min_exponent": 3,
+    # log axes: every decade written 10^k (not 0.01 beside 10^-3)
+    "axes.formatter.min_exponent": 0,
 }
 
 
@@ -61,6 +61,20 @@ def use() -> None:
     pd.set_option("display.precision", 4)
     pd.set_option("display.max_columns", 12)
     pd.set_option("display.width", 88)
+
+
+def formatted(table, specs: dict):
+    """``table`` (a DataFrame) with the columns named in ``specs`` formatted as strings.
+
+    ``specs`` maps a column to a format spec, e.g. ``{"p": ".4f", "n": ","}``. Strings are
+    rounded the way ``format`` rounds (half to even on the binary value), so a table shows
+    exactly the digits a ``print`` would, and its text does not depend on pandas' display
+    precision.
+    """
+    missing = [c for c in specs if c not in table.columns]
+    if missing:
+        raise ValueError(f"specs names columns the table lacks: {missing}")
+    return table.assign(**{c: [format(v, s) for v in table[c]] for c, s in specs.items()})
 
 
 def subplots(nrows: int = 1, ncols: int = 1, *, height: float | None = None, **kwargs):

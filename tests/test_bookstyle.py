@@ -64,3 +64,15 @@ def test_render_config_executes_nothing_and_resolves_extensions(tmp_path):
     # the source config itself still executes (through the cache) for `make book`
     source = yaml.safe_load((root / "_config.yml").read_text())
     assert source["execute"]["execute_notebooks"] == "cache"
+
+
+def test_formatted_rounds_as_print_and_names_missing_columns():
+    import pandas as pd
+
+    table = pd.DataFrame({"eps": [0.1, 0.01], "p": [0.80875, 0.5]})
+    shown = bookstyle.formatted(table, {"p": ".4f"})
+    # fails if the table showed other digits than print(f"{p:.4f}") would
+    assert list(shown["p"]) == [f"{0.80875:.4f}", "0.5000"]
+    assert list(shown["eps"]) == [0.1, 0.01]  # columns not named are left as they are
+    with pytest.raises(ValueError, match="lacks"):
+        bookstyle.formatted(table, {"q": ".2f"})
