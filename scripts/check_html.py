@@ -73,7 +73,9 @@ const finish = () => {
     if (!p || p.closest("pre, code, script, style, mjx-container, .math, .output")) {
       continue;
     }
-    if (/\$[^$]+\$|\\\(|\\\[/.test(t.textContent)) {
+    // a dollar, a \( \) \[ \] delimiter or a TeX command left in the text: math that
+    // MyST did not parse (e.g. a $$ block glued to the paragraph above it)
+    if (/\$|\\[()[\]]|\\[a-zA-Z]{2,}/.test(t.textContent)) {
       rawDollar.push(t.textContent.trim().slice(0, 80));
     }
   }
