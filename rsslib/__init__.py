@@ -1,8 +1,33 @@
 """rsslib: Random Subset Sum and Strong Lottery Ticket computations.
 
 The library behind the executable book on the Random Subset Sum Problem (RSSP) and the
-Strong Lottery Ticket Hypothesis (SLTH). Every public function validates its input and
-raises ``ValueError`` naming the offending argument.
+Strong Lottery Ticket Hypothesis (SLTH).
+
+API style
+---------
+One style for every public function, here and in :mod:`rsslib.slth`:
+
+- **Validation.** Arguments are plain numpy arrays and Python scalars. Every public function
+  checks them before any work and raises ``ValueError`` whose message names the argument and
+  the rule it broke (non-finite values, wrong shape, ``eps <= 0``, an empty window, sizes too
+  large for memory, a bad seed); it never crashes the interpreter.
+- **Seeds.** Randomness comes in as ``seed``: a non-negative int (Python or numpy; not a
+  bool) or a ``numpy.random.Generator``. An int seeds ``np.random.default_rng(seed)``; a
+  Generator is drawn from directly, not copied, so the caller's stream advances. Where the
+  draws come from torch, or one seed makes several streams (``seed + round``,
+  ``SeedSequence([seed, layer])``), an int is used as it is and a Generator gives one int
+  seed, ``seed.integers(2**32)``. Anything else (a string, a float, a negative number,
+  ``True``, ``None``) is refused with a ``ValueError`` naming ``seed``. Only the samplers
+  take a ``Generator`` as ``rng``: :func:`draw`, :func:`thin_to_uniform` and the
+  ``dist(n, rng)`` callables they call (:mod:`rsslib.weights`, :mod:`rsslib.quantized`).
+  The checks live in :mod:`rsslib._validate` (``as_seed``, ``as_generator``,
+  ``as_int_seed``).
+- **Results.** One frozen dataclass per kind of answer, with the same field names for the
+  same quantity everywhere: a Monte Carlo probability is an :class:`Estimate` (``p``,
+  ``low``, ``high`` of its Wilson 95% interval, ``successes``, ``trials``), a certified
+  sample size a :class:`ProofBound`; a sample size is ``n``, a tolerance ``eps``.
+- **Progress.** ``progress`` is a bool (``None``, where a function documents it, means "on
+  a terminal and not in CI"); reports go to stderr, never into a result.
 """
 
 from rsslib.approximable import (

@@ -112,3 +112,52 @@ def as_count(value, name: str, minimum: int = 0) -> int:
     if out < minimum:
         raise ValueError(f"{name} must be >= {minimum}, got {out}")
     return out
+
+
+#: Upper end (exclusive) of the integer seed drawn from a Generator by :func:`as_int_seed`;
+#: small enough that seed arithmetic (``seed + round``, ``1000 * seed``) stays within the
+#: 64 bits torch's generators take.
+INT_SEED_RANGE = 2**32
+
+
+def as_seed(seed, name: str = "seed", sequence: bool = False):
+    """Check a seed and return it in the form ``np.random.default_rng`` takes, unchanged in
+    meaning: a non-negative integer (Python or numpy, bool refused) as a Python int, a
+    ``numpy.random.Generator`` as it is, and, with ``sequence=True``, a
+    ``numpy.random.SeedSequence`` as it is.
+
+    Functions that draw their seed's stream several times (a retry loop, a seed passed to two
+    helpers) validate with this and pass the value on, so an int seed restarts the same
+    stream every time, exactly as before.
+    """
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if sequence and isinstance(seed, np.random.SeedSequence):
+        return seed
+    if isinstance(seed, bool | np.bool_) or not isinstance(seed, int | np.integer):
+        kinds = "a non-negative int, a numpy.random.Generator" + (
+            " or a numpy.random.SeedSequence" if sequence else ""
+        )
+        raise ValueError(f"{name} must be {kinds}, got {seed!r}")
+    if seed < 0:
+        raise ValueError(f"{name} must be a non-negative int, got {seed!r}")
+    return int(seed)
+
+
+def as_generator(seed, name: str = "seed") -> np.random.Generator:
+    """The generator a ``seed`` argument stands for: ``np.random.default_rng(seed)`` for a
+    non-negative int, the ``Generator`` itself (not copied: the caller's stream advances)
+    for a Generator; anything else is refused with a ``ValueError`` naming ``name``."""
+    seed = as_seed(seed, name)
+    return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+
+
+def as_int_seed(seed, name: str = "seed") -> int:
+    """A seed as a non-negative Python int, for torch generators, ``SeedSequence([seed, k])``
+    and seed arithmetic: an int is returned unchanged; a ``Generator`` gives one draw
+    ``seed.integers(INT_SEED_RANGE)`` (its stream advances); anything else is refused with
+    a ``ValueError`` naming ``name``."""
+    seed = as_seed(seed, name)
+    if isinstance(seed, np.random.Generator):
+        return int(seed.integers(INT_SEED_RANGE))
+    return seed

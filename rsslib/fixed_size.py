@@ -46,7 +46,7 @@ import numba
 import numpy as np
 
 from rsslib._jit import jit, parallel_jit
-from rsslib._validate import as_count, as_positive_real, as_sample
+from rsslib._validate import as_count, as_generator, as_positive_real, as_sample, as_seed
 from rsslib.approximable import (
     _as_window,
     _check_memory,
@@ -217,11 +217,13 @@ def fixed_size_cover_times(
     """Cover times (:func:`fixed_size_cover_time`) of ``trials`` samples of ``n`` values.
 
     The samples are drawn row after row from ``np.random.default_rng(seed)`` (``dist`` as in
-    :func:`rsslib.draw`), so the result does not depend on the number of threads.
+    :func:`rsslib.draw`), so the result does not depend on the number of threads. ``seed``:
+    a non-negative int, or a numpy Generator drawn from directly.
     """
     n = as_count(n, "n")
     trials = as_count(trials, "trials", minimum=1)
-    samples = draw(trials * n, dist, np.random.default_rng(seed)).reshape(trials, n)
+    rng = as_generator(seed)
+    samples = draw(trials * n, dist, rng).reshape(trials, n)
     _, eps, k, a, b = _prepare(samples.reshape(-1)[:n], eps, k, window, numba.get_num_threads())
     return _cover_times_sized(samples, eps, k, bool(at_most), a, b)
 
@@ -236,6 +238,7 @@ def fixed_size_success_curve(
     ns = [as_count(n, "ns[i]") for n in ns]
     if not ns:
         raise ValueError("ns must list at least one sample size")
+    seed = as_seed(seed)
     times = fixed_size_cover_times(max(ns), k, eps, trials, seed, window, at_most, dist)
     return estimates_from_times(times, ns)
 
@@ -253,6 +256,7 @@ def fixed_size_critical_n(
     if level > 1.0:
         raise ValueError(f"level must be in (0, 1], got {level}")
     trials = as_count(trials, "trials", minimum=1)
+    seed = as_seed(seed)  # an int restarts the same stream at every trial length
     a, b = _as_window(window)
     needed = math.ceil(level * trials - 1e-9)
     n_max = max(16, 2 * fixed_size_counting_bound(k, eps, b - a, at_most))

@@ -27,7 +27,7 @@ import numpy as np
 
 from rsslib import sweeps
 from rsslib._jit import parallel_jit
-from rsslib._validate import as_count, as_positive_real
+from rsslib._validate import as_count, as_positive_real, as_seed
 from rsslib.approximable import _as_window, _check_memory, _cover_time, _interval_bound
 from rsslib.distributions import _check_dist, draw
 
@@ -119,8 +119,10 @@ def cover_times(
     dist : {"uniform", "product"} or callable
         See :func:`rsslib.draw`. A callable is called once per chunk as
         ``dist(rows * n, rng)`` and reshaped to ``(rows, n)``.
-    seed : int
-        Seed of ``np.random.default_rng``.
+    seed : int, numpy.random.Generator or numpy.random.SeedSequence
+        A non-negative int seeds ``np.random.default_rng``; a Generator is drawn from
+        directly (with an ``executor``: the chunks' generators are spawned from it); a
+        SeedSequence (what ``python -m rsslib thresholds`` passes) is used as an int would be.
     window : (float, float)
         The targets ``z`` that must all be approximable.
     progress : bool or None
@@ -140,6 +142,7 @@ def cover_times(
     n = as_count(n, "n")
     eps = as_positive_real(eps, "eps")
     trials = as_count(trials, "trials", minimum=1)
+    seed = as_seed(seed, sequence=True)
     dist = _check_dist(dist)
     a, b = _as_window(window)
     if threads is not None:
@@ -179,7 +182,8 @@ def success_probability(
 ) -> Estimate:
     """Estimate P(every z in ``window`` is eps-approximable with n values).
 
-    The probability Theorem 2.2 (thesis Theorem 6) bounds. ``executor``: see :func:`cover_times`.
+    The probability Theorem 2.2 (thesis Theorem 6) bounds. ``seed``, ``executor``: see
+    :func:`cover_times`.
 
     Returns
     -------
@@ -187,6 +191,7 @@ def success_probability(
         ``p`` with its Wilson 95% interval ``[low, high]``.
     """
     n = as_count(n, "n")  # checked here so the message names this function's argument
+    seed = as_seed(seed, sequence=True)
     return success_curve([n], eps, trials, dist, seed, window, progress, executor)[0]
 
 
@@ -198,7 +203,7 @@ def success_curve(
     Draws ``trials`` samples of ``max(ns)`` values and reads every estimate off their cover
     times: the estimate at n uses the first n values of each sample. Each estimate is a
     valid ``trials``-sample estimate; the curve is non-decreasing in n because the samples
-    are shared (common random numbers). ``executor``: see :func:`cover_times`.
+    are shared (common random numbers). ``seed``, ``executor``: see :func:`cover_times`.
 
     Returns
     -------
@@ -207,6 +212,7 @@ def success_curve(
     ns = [as_count(n, "ns[i]") for n in ns]
     if not ns:
         raise ValueError("ns must list at least one sample size")
+    seed = as_seed(seed, sequence=True)
     times = cover_times(max(ns), eps, trials, dist, seed, window, progress, executor)
     return estimates_from_times(times, ns)
 
@@ -240,6 +246,7 @@ def critical_n(eps, level, trials, dist="uniform", seed=0, window=(-1.0, 1.0)) -
     if level > 1.0:
         raise ValueError(f"level must be in (0, 1], got {level}")
     trials = as_count(trials, "trials", minimum=1)
+    seed = as_seed(seed, sequence=True)  # an int restarts the same stream at every n_max
     needed = math.ceil(level * trials - 1e-9)
     n_max = max(16, 4 * math.ceil(math.log2(1.0 / min(eps, 0.5))))
     while True:

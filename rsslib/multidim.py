@@ -57,7 +57,8 @@ Random draws
 Every Monte Carlo function draws from one generator ``np.random.default_rng(seed)``, in
 chunks of :data:`CHUNK` trials, each chunk drawing first its targets, an array
 ``(rows, d)``, then its samples, ``(rows, n, d)``, all uniform on [-1, 1]. The kernels
-never draw, so results do not depend on the number of threads.
+never draw, so results do not depend on the number of threads. ``seed`` is a non-negative
+int or a numpy Generator (drawn from directly, its stream advancing).
 """
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ import numba
 import numpy as np
 
 from rsslib._jit import jit, parallel_jit
-from rsslib._validate import _read_reals, as_count, as_positive_real
+from rsslib._validate import _read_reals, as_count, as_positive_real, as_seed
 from rsslib.montecarlo import Estimate, wilson_interval
 from rsslib.solve import MAX_MEMORY_BYTES, _blocks
 from rsslib.solve import _check_size as _solver_check_size
@@ -404,17 +405,11 @@ def _trials(trials) -> int:
     return as_count(trials, "trials", minimum=1)
 
 
-def _seed(seed) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-    return int(seed)
-
-
 def _above(eps: float) -> float:
     return float(np.nextafter(eps, np.inf))
 
 
-def _chunks(n: int, d: int, trials: int, seed: int):
+def _chunks(n: int, d: int, trials: int, seed):
     """Yield (start, targets, samples) chunk by chunk (the layout of the module notes)."""
     rng = np.random.default_rng(seed)
     for start in range(0, trials, CHUNK):
@@ -529,7 +524,7 @@ def vector_error_curves(n_max, d, trials, seed=0) -> np.ndarray:
     n_max = as_count(n_max, "n_max")
     d = _dimension(d)
     trials = _trials(trials)
-    seed = _seed(seed)
+    seed = as_seed(seed)
     blocks, copies = _threads_blocks(min(trials, CHUNK))
     _check_size(n_max, d, copies, "vector_error_curves")
     out = np.empty((trials, n_max + 1))
@@ -556,7 +551,7 @@ def vector_cover_times(n_max, d, eps, trials, seed=0) -> np.ndarray:
     d = _dimension(d)
     eps = as_positive_real(eps, "eps")
     trials = _trials(trials)
-    seed = _seed(seed)
+    seed = as_seed(seed)
     blocks, copies = _threads_blocks(min(trials, CHUNK))
     _check_size(n_max, d, copies, "vector_cover_times")
     out = np.empty(trials, dtype=np.int64)
@@ -585,8 +580,8 @@ def vector_success_probability(n, d, eps, trials, seed=0) -> Estimate:
         Tolerance, > 0.
     trials : int
         Independent (sample, target) pairs, >= 1.
-    seed : int
-        Seed of ``np.random.default_rng``.
+    seed : int or numpy.random.Generator
+        Seed of ``np.random.default_rng`` (see the module notes).
 
     Returns
     -------
@@ -597,7 +592,7 @@ def vector_success_probability(n, d, eps, trials, seed=0) -> Estimate:
     d = _dimension(d)
     eps = as_positive_real(eps, "eps")
     trials = _trials(trials)
-    seed = _seed(seed)
+    seed = as_seed(seed)
     blocks, copies = _threads_blocks(min(trials, CHUNK))
     _check_size(n, d, copies, "vector_success_probability")
     successes = 0
@@ -628,6 +623,7 @@ def critical_n_vectors(d, eps, level, trials, seed=0, n_max=None) -> int:
     if level > 1.0:
         raise ValueError(f"level must be in (0, 1], got {level}")
     trials = _trials(trials)
+    seed = as_seed(seed)  # an int restarts the same stream at every n_max
     if n_max is None:
         n_max = max(1, math.ceil(gaussian_threshold(d, eps, 0.99)) + 4)
     n_max = as_count(n_max, "n_max")
@@ -728,7 +724,7 @@ def cube_cover_times(n_max, d, eps, spacing, trials, seed=0) -> tuple[np.ndarray
     d = _dimension(d)
     eps = as_positive_real(eps, "eps")
     trials = _trials(trials)
-    seed = _seed(seed)
+    seed = as_seed(seed)
     h, m = _grid(d, eps, spacing)
     _, copies = _threads_blocks(min(trials, CHUNK))
     _check_cube(n_max, d, copies, "cube_cover_times")
@@ -890,7 +886,7 @@ def _conditional_args(n, d, eps, draws, seed):
         raise ValueError(f"n must be >= d={d} (the covariance is singular otherwise), got {n}")
     eps = as_positive_real(eps, "eps")
     draws = as_count(draws, "draws", minimum=1)
-    return n, d, eps, draws, _seed(seed)
+    return n, d, eps, draws, as_seed(seed)
 
 
 def conditional_prediction(n, d, eps, draws=2000, seed=0) -> float:

@@ -34,7 +34,7 @@ from functools import partial
 
 import numpy as np
 
-from rsslib._validate import as_count, as_sample
+from rsslib._validate import as_count, as_generator, as_sample, as_seed
 from rsslib.distributions import _as_rng
 from rsslib.montecarlo import cover_times
 
@@ -125,6 +125,7 @@ def exact_cover_times(n, half_width, trials, seed=0, target=None) -> np.ndarray:
     n = as_count(n, "n")
     M = _half_width(half_width)
     window = _window(target, M)
+    seed = as_seed(seed)
     return cover_times(n, 0.5, trials, grid_sampler(M), seed, window)
 
 
@@ -233,7 +234,7 @@ def conditional_prediction(n, half_width, target=None, draws=2000, seed=0) -> fl
         One target; default every nonzero z of ``{-M..M}`` (z = 0 is the empty subset).
     draws : int
         Samples averaged over (Monte Carlo; the result is seeded).
-    seed : int
+    seed : int or numpy.random.Generator
 
     Returns
     -------
@@ -242,13 +243,14 @@ def conditional_prediction(n, half_width, target=None, draws=2000, seed=0) -> fl
     n = as_count(n, "n", minimum=1)
     M = _half_width(half_width)
     draws = as_count(draws, "draws", minimum=1)
+    rng = as_generator(seed)
     if target is None:
         z = np.concatenate([np.arange(-M, 0), np.arange(1, M + 1)]).astype(np.float64)
     else:
         z = np.array([float(_window(target, M)[0] + 0.25)])
         if z[0] == 0.0:
             return 1.0  # the empty subset
-    x = grid_uniform(draws * n, np.random.default_rng(seed), M).reshape(draws, n)
+    x = grid_uniform(draws * n, rng, M).reshape(draws, n)
     mean = x.sum(axis=1) / 2
     var = np.maximum((x**2).sum(axis=1) / 4, 0.25)  # all-zero samples: no spread
     total = 0.0

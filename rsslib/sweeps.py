@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
-from rsslib._validate import as_count
+from rsslib._validate import as_count, as_seed
 
 #: Trials per chunk in the chunk-seeded layout. Part of the layout: changing it changes
 #: which samples are drawn (not their distribution).
@@ -71,14 +71,17 @@ def chunk_plan(trials, chunk: int = CHUNK) -> list[tuple[int, int]]:
     return [(start, min(chunk, trials - start)) for start in range(0, trials, chunk)]
 
 
-def chunk_seeds(seed, count: int) -> list[np.random.SeedSequence]:
-    """The independent seed of each of ``count`` chunks, spawned from ``seed``."""
+def chunk_seeds(seed, count: int) -> list[np.random.SeedSequence | np.random.Generator]:
+    """The independent seed of each of ``count`` chunks, spawned from ``seed``.
+
+    ``seed``: a non-negative int (``SeedSequence(seed).spawn(count)``), a SeedSequence
+    (``seed.spawn(count)``) or a numpy Generator (``seed.spawn(count)``: child generators).
+    """
     count = as_count(count, "count")
-    if isinstance(seed, np.random.SeedSequence):
+    seed = as_seed(seed, sequence=True)
+    if isinstance(seed, np.random.SeedSequence | np.random.Generator):
         return seed.spawn(count)
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-    return np.random.SeedSequence(int(seed)).spawn(count)
+    return np.random.SeedSequence(seed).spawn(count)
 
 
 def _in_ci() -> bool:

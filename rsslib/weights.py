@@ -46,7 +46,7 @@ import numba
 import numpy as np
 
 from rsslib._jit import jit, parallel_jit
-from rsslib._validate import as_count, as_positive_real, as_sample
+from rsslib._validate import as_count, as_generator, as_int_seed, as_positive_real, as_sample
 from rsslib.approximable import (
     _check_memory,
     _initial,
@@ -305,7 +305,7 @@ def relative_cover_times(n, eps, low, trials, dist="uniform", seed=0, high=1.0) 
     n = as_count(n, "n")
     eps, low, high = _relative_params(eps, low, high)
     trials = as_count(trials, "trials", minimum=1)
-    rng = np.random.default_rng(seed)
+    rng = as_generator(seed)
     out = np.empty(trials, dtype=np.int64)
     for start in range(0, trials, CHUNK):
         rows = min(CHUNK, trials - start)
@@ -373,7 +373,7 @@ def prune_digits(dist, factor, seed, max_terms=24, top=0.25, max_subset=None) ->
     from rsslib.slth.lenet import compare, logits
 
     factor = as_positive_real(factor, "factor")
-    seed = as_count(seed, "seed")
+    seed = as_int_seed(seed)
     max_terms = as_count(max_terms, "max_terms", minimum=1)
     top = as_positive_real(top, "top")
     filters, x_test, y_test = load()

@@ -345,7 +345,7 @@ def test_empty_mask_error_is_the_target_output():
         (lambda: C.layer_error_curves(2, 2, 2, "subset", np.array([3, 2])), "widths"),
         (lambda: C.layer_error_curves(2, 2, 2, "subset", [1.5, 2.0]), "widths"),
         (lambda: C.needed_width(np.ones((2, 3)), [1, 2], 0.1, 0.9), "widths"),
-        (lambda: C.random_layer_target(2, 2, 0), "rng"),
+        (lambda: C.random_layer_target(2, 2, -1), "seed"),
         (lambda: C.random_target((3,)), "widths"),
         (lambda: C.random_network_lp1((3, 2), (2, 2), 0), "rho"),
         (lambda: C.forward([np.ones((2, 3)), np.ones((2, 3))], np.ones((1, 3))), "chain"),

@@ -38,6 +38,7 @@ import torch
 import torch.nn.functional as F
 
 from rsslib._jit import jit
+from rsslib._validate import as_int_seed
 from rsslib.distributions import draw
 from rsslib.slth.layered import WEIGHTED, Network, collapse
 from rsslib.solve import best_subsets
@@ -123,10 +124,12 @@ def random_network(target: Network, blocks, seed: int = 0, scales=None, dist=Non
     ``dist``: another law for the entries, a callable ``(count, rng)`` as
     :func:`rsslib.draw` takes (e.g. :func:`rsslib.weights.sampler`), called with one
     ``np.random.default_rng(seed)`` for U then V of each pair; ``None`` keeps the uniform.
+    ``seed``: a non-negative int, or a numpy Generator from which one int seed is drawn.
     """
+    seed = as_int_seed(seed)
     if dist is not None and not callable(dist):
         raise ValueError(f"dist must be None or a callable (count, rng), got {dist!r}")
-    rng = np.random.default_rng(int(seed)) if dist is not None else None
+    rng = np.random.default_rng(seed) if dist is not None else None
 
     def entries(shape):
         count = int(np.prod(shape))
@@ -139,7 +142,7 @@ def random_network(target: Network, blocks, seed: int = 0, scales=None, dist=Non
         raise ValueError(f"blocks and scales need one entry per weighted layer ({len(weighted)})")
     if min(blocks) < 0 or min(scales) <= 0:
         raise ValueError("blocks must be >= 0 and scales > 0")
-    gen = torch.Generator().manual_seed(int(seed))
+    gen = torch.Generator().manual_seed(seed)
     layers, k = [], 0
     for layer in target.layers:
         if layer[0] not in WEIGHTED:

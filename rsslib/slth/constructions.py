@@ -46,6 +46,7 @@ from scipy import stats
 from rsslib._validate import (
     as_count,
     as_finite_real,
+    as_generator,
     as_matrix,
     as_positive_real,
     as_real_array,
@@ -454,8 +455,9 @@ def critical_widths(eps_values, trials, method, max_width, seed=0, chunk=None):
     max_width : int
         Neurons drawn per trial, >= 1. Trials that do not reach a tolerance within it get
         ``max_width + 1`` (censored).
-    seed : int
-        Seeds ``np.random.default_rng``: w for all trials first, then u and v in chunks.
+    seed : int or numpy.random.Generator
+        Seeds ``np.random.default_rng`` (a Generator is drawn from directly): w for all
+        trials first, then u and v in chunks.
     chunk : int, optional
         Trials drawn at once (memory); the result does not depend on it only through the
         order of draws, so keep it fixed when comparing runs. Default: all for
@@ -469,11 +471,10 @@ def critical_widths(eps_values, trials, method, max_width, seed=0, chunk=None):
     trials = as_count(trials, "trials", 1)
     method = _method(method)
     max_width = as_count(max_width, "max_width", 1)
-    seed = as_count(seed, "seed")
+    rng = as_generator(seed)
     if chunk is None:
         chunk = trials if method == "subset" else max(1, 2**22 // max_width)
     chunk = as_count(chunk, "chunk", 1)
-    rng = np.random.default_rng(seed)
     w_all = rng.uniform(-1.0, 1.0, trials)
     out = np.empty((trials, eps.size), dtype=np.int64)
     for start in range(0, trials, chunk):
@@ -547,14 +548,16 @@ def width_quantile(critical, level, confidence=0.95) -> tuple[int, int, int]:
 # ---------------------------------------------------------------------------------------
 # one dense layer
 # ---------------------------------------------------------------------------------------
-def random_layer_target(d_out, d_in, rng) -> np.ndarray:
+def random_layer_target(d_out, d_in, seed) -> np.ndarray:
     """A random target layer: entries uniform on [-1, 1], each row rescaled to l1 norm 1.
 
     Parameters
     ----------
     d_out, d_in : int
         Shape, each >= 1.
-    rng : numpy.random.Generator
+    seed : int or numpy.random.Generator
+        A Generator is drawn from directly (pass one to draw several layers from one
+        stream); an int seeds ``np.random.default_rng``.
 
     Returns
     -------
@@ -562,8 +565,7 @@ def random_layer_target(d_out, d_in, rng) -> np.ndarray:
     """
     d_out = as_count(d_out, "d_out", 1)
     d_in = as_count(d_in, "d_in", 1)
-    if not isinstance(rng, np.random.Generator):
-        raise ValueError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+    rng = as_generator(seed)
     w = rng.uniform(-1.0, 1.0, (d_out, d_in))
     return w / np.abs(w).sum(1, keepdims=True)
 
@@ -660,7 +662,7 @@ def layer_error_curves(d_out, d_in, trials, method, widths, seed=0, stop=1e-8, c
     method : {"single", "subset"}
     widths : array_like of int
         Increasing widths (neurons per weight), each >= 1.
-    seed : int
+    seed : int or numpy.random.Generator
         Seeds ``np.random.default_rng``: per chunk of trials, the targets, then u, then v.
     stop : float
         See above, > 0.
@@ -681,14 +683,13 @@ def layer_error_curves(d_out, d_in, trials, method, widths, seed=0, stop=1e-8, c
         raise ValueError("widths must be a non-empty 1-D array of integers")
     if ws[0] < 1 or np.any(np.diff(ws) <= 0):
         raise ValueError("widths must be increasing and >= 1")
-    seed = as_count(seed, "seed")
+    rng = as_generator(seed)
     stop = as_positive_real(stop, "stop")
     n_max = int(ws[-1])
     per_trial = d_out * d_in
     if chunk is None:
         chunk = trials if method == "subset" else max(1, 2**22 // (per_trial * n_max))
     chunk = as_count(chunk, "chunk", 1)
-    rng = np.random.default_rng(seed)
     out = np.empty((trials, ws.size))
     for start in range(0, trials, chunk):
         m = min(chunk, trials - start)
@@ -776,7 +777,7 @@ def malach_layer_prediction(d_out, d_in, eps, level, targets=2000, seed=0) -> in
     eps = as_positive_real(eps, "eps")
     level = _level(level)
     targets = as_count(targets, "targets", 1)
-    rng = np.random.default_rng(as_count(seed, "seed"))
+    rng = as_generator(seed)
     ws = np.stack([random_layer_target(d_out, d_in, rng) for _ in range(targets)])
     tol = eps / d_in
 
@@ -796,7 +797,7 @@ def random_target(widths, seed=0) -> list[np.ndarray]:
     ----------
     widths : sequence of int
         ``(d_0, ..., d_l)``, l >= 1.
-    seed : int
+    seed : int or numpy.random.Generator
 
     Returns
     -------
@@ -804,7 +805,7 @@ def random_target(widths, seed=0) -> list[np.ndarray]:
         ``W_k`` of shape ``(d_k, d_{k-1})``.
     """
     ds = _widths(widths)
-    rng = np.random.default_rng(as_count(seed, "seed"))
+    rng = as_generator(seed)
     return [random_layer_target(ds[k + 1], ds[k], rng) for k in range(len(ds) - 1)]
 
 
@@ -875,7 +876,7 @@ def random_network_lp1(widths, rho, seed=0) -> list[np.ndarray]:
         Target widths, at least two.
     rho : int or sequence of l ints
         Block sizes ``rho_1 .. rho_l`` (one int: all equal), each >= 1.
-    seed : int
+    seed : int or numpy.random.Generator
 
     Returns
     -------
@@ -885,7 +886,7 @@ def random_network_lp1(widths, rho, seed=0) -> list[np.ndarray]:
     """
     ds = _widths(widths)
     rhos = _blocks_lp1(rho, len(ds) - 1)
-    rng = np.random.default_rng(as_count(seed, "seed"))
+    rng = as_generator(seed)
     sizes = [ds[0]] + [d * r for d, r in zip(ds[:-1], rhos, strict=True)] + [ds[-1]]
     return [rng.uniform(-1.0, 1.0, (sizes[k + 1], sizes[k])) for k in range(len(sizes) - 1)]
 
@@ -904,7 +905,7 @@ def random_network_2l(widths, n, seed=0) -> list[np.ndarray]:
     """
     ds = _widths(widths)
     n = as_count(n, "n", 1)
-    rng = np.random.default_rng(as_count(seed, "seed"))
+    rng = as_generator(seed)
     out = []
     for k in range(len(ds) - 1):
         out.append(rng.uniform(-1.0, 1.0, (ds[k] * n, ds[k])))

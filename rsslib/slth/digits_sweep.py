@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from rsslib._validate import as_int_seed
 from rsslib.slth.network import SimpleCNN, normalise_filters, random_cnn
 from rsslib.slth.prune import effective_filters, prune
 
@@ -81,7 +82,11 @@ def network(filters):
 
 
 def measure(target, X_test, y_test, block: int, seed: int, variant: str) -> dict:
-    """One random network pruned into ``target``: a dict with the keys :data:`COLUMNS`."""
+    """One random network pruned into ``target``: a dict with the keys :data:`COLUMNS`.
+
+    ``seed``: a non-negative int, or a numpy Generator from which one int seed is drawn.
+    """
+    seed = as_int_seed(seed)
     if variant not in VARIANTS:
         raise ValueError(f"variant must be one of {VARIANTS}, got {variant!r}")
     net = random_cnn(
@@ -131,19 +136,22 @@ def sweep_rows(
     for b in blocks:
         if isinstance(b, bool) or not isinstance(b, (int, np.integer)) or b < 1:
             raise ValueError(f"blocks must be positive integers, got {b!r}")
-    tasks = [(v, int(b), int(s), threads) for v in variants for b in blocks for s in seeds]
+    seeds = [as_int_seed(s, f"seeds[{i}]") for i, s in enumerate(seeds)]
+    tasks = [(v, int(b), s, threads) for v in variants for b in blocks for s in seeds]
     return run_tasks(_task, tasks, executor, progress, desc="prune sweep")
 
 
 def ablation_row(variant: str, factor: float, seed: int) -> dict:
     """One step of the construction ablation (:data:`rsslib.slth.lenet.VARIANTS`) on the
     digits CNN: every layer pruned from a random network of at most ``factor`` times its
-    size; the compensating variants estimate H on 512 images of the training split."""
+    size; the compensating variants estimate H on 512 images of the training split.
+    ``seed``: a non-negative int, or a numpy Generator from which one int seed is drawn."""
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
 
     from rsslib.slth.lenet import measure_network
 
+    seed = as_int_seed(seed)
     target, X_test, y_test = load()
     digits = load_digits()
     X = (digits.images / 16.0)[:, None, :, :]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import torch
 
+from rsslib._validate import as_int_seed
 from rsslib.slth.network import SimpleCNN
 from rsslib.slth.prune import _as_filters, effective_filters
 
@@ -98,8 +99,10 @@ def sup_error(target, pruned, size: int = 8, restarts: int = 16, steps: int = 20
     pruned : SimpleCNN or list of filters
         2l filters, pairs (U, V) with U >= 0 (the output of
         :func:`~rsslib.slth.prune`, or any such network, e.g. all zeros: the empty mask).
-    size, restarts, steps, seed : int
-        Spatial size of the searched inputs, random starts, Adam steps (0: no search), seed.
+    size, restarts, steps : int
+        Spatial size of the searched inputs, random starts, Adam steps (0: no search).
+    seed : int or numpy.random.Generator
+        Seeds the torch generator of the random starts (a Generator gives one int seed).
 
     Returns
     -------
@@ -113,6 +116,7 @@ def sup_error(target, pruned, size: int = 8, restarts: int = 16, steps: int = 20
         raise ValueError("pruned must have two filters per target layer")
     if min(int(size), int(restarts)) < 1 or int(steps) < 0:
         raise ValueError("size and restarts must be >= 1 and steps >= 0")
+    seed = as_int_seed(seed)
     R, B = 1.0, 0.0
     deltas, ops, Rs, Bs = [], [], [], []
     for K, Li in zip(target_filters, L, strict=True):
@@ -129,7 +133,7 @@ def sup_error(target, pruned, size: int = 8, restarts: int = 16, steps: int = 20
 
     f = SimpleCNN(target_filters)
     g = SimpleCNN(L)
-    gen = torch.Generator().manual_seed(int(seed))
+    gen = torch.Generator().manual_seed(seed)
     c0 = target_filters[0].shape[1]
     X = torch.rand((int(restarts), c0, int(size), int(size)), generator=gen, dtype=torch.float64)
     X.requires_grad_(True)

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from rsslib._validate import as_generator, as_int_seed
 from rsslib.slth.construct import (
     blocks_for_factor,
     layer_scales,
@@ -140,8 +141,10 @@ def measure_network(
     ``reference``, if given, the prepared target's logits on ``test_images`` (saves a pass).
     ``max_subset`` caps the products per weight (:func:`~rsslib.slth.construct.prune_network`;
     only for the variants without compensation).
+    ``seed``: a non-negative int, or a numpy Generator from which one int seed is drawn.
     Returns the dict described in :func:`measure`.
     """
+    seed = as_int_seed(seed)
     if variant not in VARIANTS:
         raise ValueError(f"variant must be one of {sorted(VARIANTS)}, got {variant!r}")
     spec = VARIANTS[variant]
@@ -193,13 +196,15 @@ def _test_set():
 
 
 def calibration_images(count: int, seed: int):
-    """``count`` Fashion-MNIST training images, a seeded random choice."""
+    """``count`` Fashion-MNIST training images, a seeded random choice (``seed``: a
+    non-negative int or a numpy Generator)."""
     from rsslib.datasets import fashion_mnist
 
+    rng = as_generator(seed)
     images, _ = fashion_mnist("train")
     if not 1 <= int(count) <= len(images):
         raise ValueError(f"calibration must be in 1..{len(images)}, got {count}")
-    return images[np.random.default_rng(seed).permutation(len(images))[: int(count)]]
+    return images[rng.permutation(len(images))[: int(count)]]
 
 
 def measure(
@@ -221,8 +226,9 @@ def measure(
         al. 2022) or every layer.
     factor : float
         Size budget: random parameters of the pruned layers over their target parameters.
-    seed : int
-        Seed of the random network (and of the choice of calibration images).
+    seed : int or numpy.random.Generator
+        Seed of the random network (and of the choice of calibration images); a Generator
+        gives one int seed.
     variant : str
         A key of :data:`VARIANTS`.
     calibration : int
@@ -241,6 +247,7 @@ def measure(
         raise ValueError(f"layers must be one of {sorted(LAYER_SETS)}, got {layers!r}")
     if variant not in VARIANTS:
         raise ValueError(f"variant must be one of {sorted(VARIANTS)}, got {variant!r}")
+    seed = as_int_seed(seed)
     original, _ = load()
     data = calibration_images(calibration, seed) if VARIANTS[variant]["compensate"] else None
     test_images, test_labels, reference = _test_set()

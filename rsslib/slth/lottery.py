@@ -35,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rsslib._validate import as_count
+from rsslib._validate import as_count, as_int_seed
 from rsslib.slth.train import (
     SIZES,
     MaskedMLP,
@@ -86,8 +86,8 @@ def chain_rows(seed: int, rewind: str, rounds: int = ROUNDS, data=None, epochs: 
     """Rows of one IMP chain: ``rewind="none"`` gives ``imp``, ``"init"`` gives ``ticket``
     and, for every pruned round, the ``reinit`` control on the same mask.
     """
+    seed = as_int_seed(seed)
     x, y, xt, yt = load_data() if data is None else data
-    seed = as_count(seed, "seed", 0)
     records = imp(
         x, y, xt, yt, rounds, FRACTION, LAST_FRACTION, rewind=rewind, epochs=epochs, seed=seed
     )
@@ -110,9 +110,9 @@ def chain_rows(seed: int, rewind: str, rounds: int = ROUNDS, data=None, epochs: 
 
 def random_row(seed: int, rnd: int, data=None, epochs: int = EPOCHS) -> dict:
     """A random mask with round ``rnd``'s layer sizes, trained from the original init."""
-    x, y, xt, yt = load_data() if data is None else data
-    seed = as_count(seed, "seed", 0)
+    seed = as_int_seed(seed)
     rnd = as_count(rnd, "rnd", 0)
+    x, y, xt, yt = load_data() if data is None else data
     kept = pruning_schedule(SIZES, rnd, FRACTION, LAST_FRACTION)[rnd]
     weights = init_weights(SIZES, seed)
     sizes = [w.numel() for w in weights]
@@ -128,8 +128,9 @@ def random_row(seed: int, rnd: int, data=None, epochs: int = EPOCHS) -> dict:
 
 def edge_popup_row(seed: int, keep: float, data=None, epochs: int = EPOCHS) -> dict:
     """edge-popup on the random network of ``seed`` keeping ``keep`` of every layer."""
+    seed = as_int_seed(seed)
     x, y, xt, yt = load_data() if data is None else data
-    r = edge_popup(x, y, xt, yt, keep, epochs=epochs, seed=as_count(seed, "seed", 0))
+    r = edge_popup(x, y, xt, yt, keep, epochs=epochs, seed=seed)
     return _row("edge-popup", seed, -1, keep, r["density"], r["accuracy"], r["loss"])
 
 

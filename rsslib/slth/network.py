@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 import torch
 
+from rsslib._validate import as_int_seed
 from rsslib.slth.conv import conv
 
 
@@ -100,13 +101,15 @@ def random_cnn(channels, kernel_sizes, widths, seed: int = 0) -> SimpleCNN:
     """The 2l-layer random network N_0, entries uniform on [-1, 1].
 
     The random network of Theorem 13.1 (thesis Theorem 31). Layer 2i-1 has shape
-    (n_i, c_{i-1}, d_i, d_i) and layer 2i has shape (c_i, n_i, 1, 1).
+    (n_i, c_{i-1}, d_i, d_i) and layer 2i has shape (c_i, n_i, 1, 1). Drawn from
+    ``torch.Generator().manual_seed(seed)``; ``seed``: a non-negative int, or a numpy
+    Generator from which one int seed is drawn.
     """
     channels, kernel_sizes = _check_architecture(channels, kernel_sizes)
     widths = [int(n) for n in widths]
     if len(widths) != len(kernel_sizes) or min(widths) < 1:
         raise ValueError("widths must list a positive n_i for every target layer")
-    gen = torch.Generator().manual_seed(int(seed))
+    gen = torch.Generator().manual_seed(as_int_seed(seed))
     filters = []
     for i, (d, n) in enumerate(zip(kernel_sizes, widths, strict=True)):
         shape_u = (n, channels[i], d, d)

@@ -67,6 +67,7 @@ import torch
 
 from rsslib._validate import (
     as_count,
+    as_int_seed,
     as_matrix,
     as_positive_real,
     as_real_array,
@@ -169,8 +170,8 @@ def train_target(x_train, y_train, epochs: int, seed: int, progress: Progress = 
         Their labels in 0..9.
     epochs : int
         Passes over the training set, >= 1.
-    seed : int
-        Seeds the initialisation and the batch order, >= 0.
+    seed : int or numpy.random.Generator
+        Seeds the initialisation and the batch order, >= 0 (a numpy Generator gives one int seed).
     progress : callable, optional
         Called with one line per epoch (the training loss).
 
@@ -189,7 +190,7 @@ def train_target(x_train, y_train, epochs: int, seed: int, progress: Progress = 
     if y_arr.min() < 0 or y_arr.max() >= SIZES[-1]:
         raise ValueError(f"y_train must hold labels in 0..{SIZES[-1] - 1}")
     epochs = as_count(epochs, "epochs", 1)
-    seed = as_count(seed, "seed", 0)
+    seed = as_int_seed(seed)
     say = _say(progress)
 
     torch.use_deterministic_algorithms(True)
@@ -267,6 +268,7 @@ def get_target(
     list of numpy.ndarray of float32
         ``[W1 (500, 784), W2 (10, 500)]``.
     """
+    seed = as_int_seed(seed)
     path = Path(path)
     say = _say(progress)
     if path.exists() and not retrain:
@@ -392,8 +394,8 @@ def random_layer(d_out: int, d_in: int, n: int, seed: int, layer: int):
         Shape of the target layer, >= 1.
     n : int
         Hidden neurons per input, that is random values per target weight, >= 1.
-    seed : int
-        The experiment's seed, >= 0.
+    seed : int or numpy.random.Generator
+        The experiment's seed, >= 0 (a numpy Generator gives one int seed).
     layer : int
         Index of the target layer, >= 0. Each layer has its own stream
         (``SeedSequence([seed, layer])``), so one layer can be rebuilt alone.
@@ -412,7 +414,7 @@ def random_layer(d_out: int, d_in: int, n: int, seed: int, layer: int):
     d_out = as_count(d_out, "d_out", 1)
     d_in = as_count(d_in, "d_in", 1)
     n = as_count(n, "n", 1)
-    seed = as_count(seed, "seed", 0)
+    seed = as_int_seed(seed)
     layer = as_count(layer, "layer", 0)
     if d_out * d_in * n > MAX_VALUES:
         raise ValueError(
@@ -427,6 +429,7 @@ def random_layer(d_out: int, d_in: int, n: int, seed: int, layer: int):
 def random_network(weights, n: int, seed: int):
     """The random pairs ``(u, v)`` of :func:`random_layer`, one per target layer."""
     ws = _weights(weights)
+    seed = as_int_seed(seed)  # one seed for every layer, even when given a Generator
     return [random_layer(*w.shape, n, seed, i) for i, w in enumerate(ws)]
 
 
@@ -708,8 +711,9 @@ def run(
     x_test : array_like, shape (N, d_in)
         Non-negative inputs (the construction needs x >= 0).
     y_test : array_like of int, shape (N,)
-    seed : int
-        Seed of the random network (and of the code variant), >= 0.
+    seed : int or numpy.random.Generator
+        Seed of the random network (and of the code variant), >= 0 (a numpy Generator
+        gives one int seed).
     eps : float
         Tolerance, > 0.
     n : int
@@ -736,7 +740,7 @@ def run(
     .. [1] A. Pensia et al., "Optimal Lottery Tickets via SubsetSum", NeurIPS 2020.
     """
     weights, eps, n = _check_experiment(weights, x_test, y_test, eps, n)
-    seed = as_count(seed, "seed", 0)
+    seed = as_int_seed(seed)
     real_network = tuple(real_network or ())
     unknown = set(real_network) - set(REAL_NETWORKS)
     if unknown:
@@ -889,7 +893,7 @@ def pensia_code_variant(
     weights, eps, n = _check_experiment(weights, x_test, y_test, eps, n)
     if len(weights) != 2:
         raise ValueError(f"weights must hold two layers (784-500-10), got {len(weights)}")
-    seed = as_count(seed, "seed", 0)
+    seed = as_int_seed(seed)
     log = _say(progress)
 
     log("Pensia et al.'s code variant: 21 values uniform on [min w, max w], no products")

@@ -64,7 +64,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from rsslib._jit import jit
-from rsslib._validate import as_count, as_positive_real, as_real_array
+from rsslib._validate import (
+    as_count,
+    as_generator,
+    as_int_seed,
+    as_positive_real,
+    as_real_array,
+    as_seed,
+)
 from rsslib.solve import best_subsets
 
 #: Products offered per subset-sum instance (as in :mod:`rsslib.slth.construct`).
@@ -93,9 +100,10 @@ def sphere_points(count, d, seed=0) -> np.ndarray:
     """
     count = as_count(count, "count", minimum=1)
     d = as_count(d, "d", minimum=1)
+    rng = as_generator(seed)
     if d == 1:
         return np.array([[1.0], [-1.0]])
-    x = np.random.default_rng(seed).normal(size=(count, d))
+    x = rng.normal(size=(count, d))
     return x / np.linalg.norm(x, axis=1, keepdims=True)
 
 
@@ -116,7 +124,7 @@ def neuron_instance(m, d, seed) -> NeuronInstance:
     """
     m = as_count(m, "m", minimum=1)
     d = as_count(d, "d", minimum=1)
-    rng = np.random.default_rng(seed)
+    rng = as_generator(seed)
     U = rng.uniform(-1.0, 1.0, (m, d))
     v = rng.uniform(-1.0, 1.0, m)
     direction = rng.normal(size=d)
@@ -581,10 +589,10 @@ def local_search_neuron_subset(
     restarts = as_count(restarts, "restarts")
     kicks = as_count(kicks, "kicks")
     max_rounds = as_count(max_rounds, "max_rounds", minimum=1)
+    rng = as_generator(seed)
     m = U.shape[0]
     G = neuron_features(U, v, X)
     f = target_values(w, X)
-    rng = np.random.default_rng(seed)
     starts = [np.zeros(m, dtype=bool), _relaxed_rounding(G, f)]
     starts += [rng.random(m) < 0.5 for _ in range(restarts)]
     best_mask, best = None, np.inf
@@ -723,6 +731,7 @@ def neuron_row(d, m, seed, exact_max=40, fine_max=24, max_nodes=2 * 10**7) -> di
     """
     d = as_count(d, "d", minimum=1)
     m = as_count(m, "m", minimum=1)
+    seed = as_int_seed(seed)  # the instance and the local searches use it
     X = sphere_points(POINTS, d, 0)
     Xf = np.vstack([X, sphere_points(FINE_POINTS - POINTS, d, 1)]) if d > 1 else X
     inst = neuron_instance(m, d, seed)
@@ -1012,7 +1021,7 @@ def random_first_pair(K, block, seed, top=TOP) -> tuple[np.ndarray, np.ndarray]:
     block = as_count(block, "block", minimum=1)
     top = as_positive_real(top, "top")
     c, _, d, _ = K.shape
-    rng = np.random.default_rng(seed)
+    rng = as_generator(seed)
     U = rng.uniform(0.0, 1.0, (c * block, 1, d, d))
     V = rng.uniform(-1.0, 1.0, (c, c * block)) * (float(np.abs(K).max()) / top)
     return U, V
@@ -1101,6 +1110,7 @@ def first_layer_problems(block, seed, top=None) -> tuple[np.ndarray, np.ndarray]
     from rsslib.slth.digits_sweep import load
 
     block = as_count(block, "block", minimum=1)
+    seed = as_seed(seed)
     K = load()[0][0].numpy()
     U, V = random_first_pair(K, block, seed, filter_top(block) if top is None else top)
     return block_vectors(K, U, V), K.reshape(K.shape[0], -1)
@@ -1137,6 +1147,7 @@ def first_layer_row(block, seed, method, width=2048, top=None) -> dict:
     from rsslib.slth.lenet import compare, logits
 
     block = as_count(block, "block", minimum=1)
+    seed = as_int_seed(seed)  # stored in the row
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     if top is None:

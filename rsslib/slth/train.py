@@ -28,7 +28,8 @@ runs give identical weights (``torch.use_deterministic_algorithms``). Training r
 fixed thread count (default 1) so that a stored result does not depend on how many cores
 the machine has; across CPUs with different vector kernels the last bits of a matrix
 product differ, and training amplifies them, so accuracies agree only to within a few
-tenths of a percent there, never bit for bit.
+tenths of a percent there, never bit for bit. Every ``seed`` is a non-negative int, or a
+numpy Generator from which one int seed is drawn (torch generators take ints).
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from rsslib._validate import as_count
+from rsslib._validate import as_count, as_int_seed
 from rsslib.sweeps import show_progress
 
 #: LeNet-300-100 (LeCun et al. 1998), the fully connected network of Frankle & Carbin (2019).
@@ -125,7 +126,7 @@ def init_weights(sizes=SIZES, seed: int = 0) -> list[torch.Tensor]:
     ``(sizes[i + 1], sizes[i])``. Drawn from ``torch.Generator().manual_seed(seed)``.
     """
     sizes = _sizes(sizes)
-    gen = torch.Generator().manual_seed(as_count(seed, "seed", 0))
+    gen = torch.Generator().manual_seed(as_int_seed(seed))
     out = []
     for fan_in, fan_out in zip(sizes[:-1], sizes[1:], strict=True):
         bound = math.sqrt(6.0 / fan_in)
@@ -234,7 +235,7 @@ def train(
         Adam's learning rate, > 0.
     batch : int
         Batch size, >= 1.
-    seed : int
+    seed : int or numpy.random.Generator
         Seeds the batch order, >= 0.
     snapshot_step : int, optional
         Also return a copy of the parameters after this many optimizer steps (0: before the
@@ -253,7 +254,7 @@ def train(
     x, y = _data(x_train, y_train, "training data")
     epochs = as_count(epochs, "epochs", 1)
     batch = as_count(batch, "batch", 1)
-    seed = as_count(seed, "seed", 0)
+    seed = as_int_seed(seed)
     if not (isinstance(lr, int | float) and math.isfinite(lr) and lr > 0):
         raise ValueError(f"lr must be a positive number, got {lr!r}")
     if snapshot_step is not None:
@@ -309,7 +310,7 @@ def random_masks(shapes, density, seed: int = 0) -> list[torch.Tensor]:
         The weight shapes.
     density : float or sequence of float
         Fraction kept, in (0, 1]: one for every layer, or one per layer.
-    seed : int
+    seed : int or numpy.random.Generator
         The kept positions of each layer are a uniformly random subset of the exact size,
         drawn from ``torch.Generator().manual_seed(seed)``.
     """
@@ -320,7 +321,7 @@ def random_masks(shapes, density, seed: int = 0) -> list[torch.Tensor]:
         densities = [_fraction(d, "density") for d in density]
         if len(densities) != len(shapes):
             raise ValueError(f"density must give one value per layer ({len(shapes)})")
-    gen = torch.Generator().manual_seed(as_count(seed, "seed", 0))
+    gen = torch.Generator().manual_seed(as_int_seed(seed))
     out = []
     for shape, d in zip(shapes, densities, strict=True):
         size = math.prod(shape)
@@ -432,7 +433,7 @@ def imp(
     epochs, lr, batch, threads, progress
         See :func:`train`; every round trains for ``epochs`` with batch order seeded by
         ``seed + round``.
-    seed : int
+    seed : int or numpy.random.Generator
         Seeds the initial weights (:func:`init_weights`) and the batch orders.
     on_round : callable, optional
         Called with each round's record as soon as it is done.
@@ -445,6 +446,7 @@ def imp(
         weights of the dense run).
     """
     rounds = as_count(rounds, "rounds", 0)
+    seed = as_int_seed(seed)  # seeds the init, and seed + r each round's batch order
     sizes = _sizes(sizes)
     x_train, y_train = _data(x_train, y_train, "training data", sizes[0])
     x_test, y_test = _data(x_test, y_test, "test data", sizes[0])
@@ -522,7 +524,7 @@ class EdgePopupMLP(torch.nn.Module):
         The random weights; copied and frozen.
     keep : float
         Fraction of each layer's weights kept, in (0, 1].
-    seed : int
+    seed : int or numpy.random.Generator
         Seeds the initial scores (Kaiming-uniform, like the weights).
     scale : bool
         Multiply the weights by ``1 / sqrt(keep)``, so that a layer's output keeps its
@@ -591,6 +593,7 @@ def edge_popup(
         subnetwork), ``random_accuracy`` (test, of the dense random network it was cut
         from), ``loss``, ``net`` (the trained :class:`EdgePopupMLP`).
     """
+    seed = as_int_seed(seed)  # init_weights(seed), scores seed + 1, batch order seed
     sizes = _sizes(sizes)
     x_train, y_train = _data(x_train, y_train, "training data", sizes[0])
     x_test, y_test = _data(x_test, y_test, "test data", sizes[0])
