@@ -33,7 +33,7 @@ import torch
 
 import rsslib
 from rsslib import fixed_size, weights
-from rsslib.__main__ import atomic_output
+from rsslib.sweeps import atomic_output
 
 DATA = Path(__file__).resolve().parents[1] / "book" / "beyond" / "data"
 TRIALS = 400
