@@ -112,3 +112,16 @@ def as_count(value, name: str, minimum: int = 0) -> int:
     if out < minimum:
         raise ValueError(f"{name} must be >= {minimum}, got {out}")
     return out
+
+
+def as_window(window, name: str = "window") -> tuple[float, float]:
+    """Return ``window`` as a pair of finite floats ``a < b`` (a non-empty interval)."""
+    try:
+        a, b = window
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} must be a pair (a, b), got {window!r}") from exc
+    a = as_finite_real(a, f"{name}[0]")
+    b = as_finite_real(b, f"{name}[1]")
+    if not a < b:
+        raise ValueError(f"{name} must satisfy a < b (non-empty, not reversed), got {window!r}")
+    return a, b

@@ -45,15 +45,17 @@ from functools import partial
 import numba
 import numpy as np
 
+from rsslib import approximable
+from rsslib._intervals import (
+    INITIAL_CAPACITY,
+    check_memory,
+    initial,
+    interval_bound,
+    union_with_shift,
+    zones,
+)
 from rsslib._jit import jit, parallel_jit
 from rsslib._validate import as_count, as_positive_real, as_sample
-from rsslib.approximable import (
-    _check_memory,
-    _initial,
-    _interval_bound,
-    _union_with_shift,
-    _zones,
-)
 from rsslib.distributions import _as_rng, draw
 
 #: Standard deviation of the default Gaussian: the uniform on [-1, 1] has variance 1/3.
@@ -207,9 +209,9 @@ def _relative_cover_time(sample, eps, low, high):
     """First k whose prefix serves every low <= |z| <= high within eps |z| (n + 1: never)."""
     tau = eps * low
     top = high * (1.0 + eps) + tau  # sums beyond high (1 + eps) serve no target
-    zlo, zhi = _zones(sample, -top, top)
-    capacity = 64
-    lo, hi, m = _initial(tau, zlo[0], zhi[0], capacity)
+    zlo, zhi = zones(sample, -top, top)
+    capacity = INITIAL_CAPACITY
+    lo, hi, m = initial(tau, zlo[0], zhi[0], capacity)
     out_lo = np.empty(capacity)
     out_hi = np.empty(capacity)
     if _relatively_covered(lo, hi, m, eps, tau, low, high):
@@ -220,7 +222,7 @@ def _relative_cover_time(sample, eps, low, high):
             capacity = max(2 * m, 2 * out_lo.size)
             out_lo = np.empty(capacity)
             out_hi = np.empty(capacity)
-        m = _union_with_shift(lo, hi, m, sample[k - 1], zlo[k], zhi[k], out_lo, out_hi)
+        m = union_with_shift(lo, hi, m, sample[k - 1], zlo[k], zhi[k], out_lo, out_hi)
         lo, out_lo = out_lo, lo
         hi, out_hi = out_hi, hi
         if _relatively_covered(lo, hi, m, eps, tau, low, high):
@@ -254,8 +256,9 @@ def _check_relative_memory(x, eps, low, high, copies=1):
     tau = eps * low
     top = high * (1.0 + eps) + tau
     if x.shape[-1]:
-        bound = _interval_bound(x, tau, (-top, top))
-        _check_memory(copies * bound, f"n={x.shape[-1]}, eps={eps:g}, low={low:g}")
+        bound = copies * interval_bound(x, tau, (-top, top))
+        what = f"n={x.shape[-1]}, eps={eps:g}, low={low:g}"
+        check_memory(bound, what, approximable.MAX_MEMORY_BYTES)
 
 
 def relative_cover_time(sample, eps, low, high=1.0) -> int:

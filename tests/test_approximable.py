@@ -4,7 +4,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import rsslib
-from rsslib import approximable
+from rsslib import _intervals, approximable
 from tests.reference import approximable_intervals, covered_fraction, covers
 
 values = st.floats(-1.5, 1.5, allow_nan=False, width=64)
@@ -185,8 +185,8 @@ def test_batch_interval_bound_is_the_largest_row_bound():
     rng = np.random.default_rng(12)
     rows = rng.uniform(-1, 1, (30, 12))
     for window in (None, (-1.0, 1.0)):
-        expected = max(approximable._interval_bound(r, 1e-3, window) for r in rows)
-        assert approximable._interval_bound(rows, 1e-3, window) == expected
+        expected = max(_intervals.interval_bound(r, 1e-3, window) for r in rows)
+        assert _intervals.interval_bound(rows, 1e-3, window) == expected
 
 
 def _numeric_expected_density(xs, eps, clipped, points=4001):
