@@ -125,3 +125,10 @@ def as_window(window, name: str = "window") -> tuple[float, float]:
     if not a < b:
         raise ValueError(f"{name} must satisfy a < b (non-empty, not reversed), got {window!r}")
     return a, b
+
+
+def as_rng(rng, name: str = "rng") -> np.random.Generator:
+    """Return ``rng`` if it is a ``numpy.random.Generator`` (samplers take no seeds)."""
+    if not isinstance(rng, np.random.Generator):
+        raise ValueError(f"{name} must be a numpy.random.Generator, got {type(rng).__name__}")
+    return rng

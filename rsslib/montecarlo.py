@@ -29,7 +29,7 @@ from rsslib import approximable, sweeps
 from rsslib._intervals import check_memory, interval_bound, window_cover_time
 from rsslib._jit import parallel_jit
 from rsslib._validate import as_count, as_positive_real, as_window
-from rsslib.distributions import _check_dist, draw
+from rsslib.distributions import as_dist, draw
 
 #: Trials drawn and processed per chunk (bounds memory; part of the seeded stream layout).
 CHUNK = 4096
@@ -140,7 +140,7 @@ def cover_times(
     n = as_count(n, "n")
     eps = as_positive_real(eps, "eps")
     trials = as_count(trials, "trials", minimum=1)
-    dist = _check_dist(dist)
+    dist = as_dist(dist)
     a, b = as_window(window)
     if threads is not None:
         threads = as_count(threads, "threads", minimum=1)

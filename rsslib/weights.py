@@ -1,21 +1,10 @@
-"""Which random weights? Samplers, and approximation with a *relative* tolerance.
+"""Which random weights? Approximation with a *relative* tolerance, and the samplers.
 
 Part IV of the book compares four laws for the random values of a Random Subset Sum
-instance (equivalently, for the entries of the random network that is pruned):
-
-- ``"uniform"``: uniform on [-1, 1] (Definition 2.1 (thesis Problem 4));
-- ``"product"``: the product of two independent uniforms on [-1, 1]
-  (Lemma 3.4 (thesis Lemma 11));
-- ``"gaussian"``: centred normal, by default with the variance 1/3 of the uniform;
-- ``"hyperbolic"``: the law of Orseau, Hutter and Rivasplata (NeurIPS 2020, "Logarithmic
-  pruning is all you need"): a fair random sign times a magnitude with density
-  proportional to ``1/t`` on ``[low, high]`` (log-uniform), that is
-
-      f(x) = 1 / (2 ln(high / low) |x|)   for low <= |x| <= high,   0 otherwise.
-
-Every sampler has the signature ``(n, rng, **params)``; :func:`sampler` binds the
-parameters and returns a picklable callable ``(n, rng)`` that :func:`rsslib.draw`,
-:func:`rsslib.cover_times` and :func:`relative_cover_times` accept as ``dist``.
+instance: uniform, product of two uniforms, Gaussian and the hyperbolic law of Orseau,
+Hutter and Rivasplata (2020). Their samplers live in :mod:`rsslib.distributions` (the one
+registry, :data:`~rsslib.distributions.SAMPLERS`) and are re-exported here under the names
+the book uses (``weights.sampler``, ``weights.hyperbolic``, ...).
 
 Relative tolerance
 ------------------
@@ -40,7 +29,6 @@ exact (no discretisation of the targets), and costs what an absolute check at to
 from __future__ import annotations
 
 import math
-from functools import partial
 
 import numba
 import numpy as np
@@ -56,113 +44,23 @@ from rsslib._intervals import (
 )
 from rsslib._jit import jit, parallel_jit
 from rsslib._validate import as_count, as_positive_real, as_sample
-from rsslib.distributions import _as_rng, draw
 
-#: Standard deviation of the default Gaussian: the uniform on [-1, 1] has variance 1/3.
-GAUSSIAN_SCALE = 1.0 / math.sqrt(3.0)
+# the samplers, re-exported: the book calls them as weights.sampler, weights.hyperbolic, ...
+from rsslib.distributions import (  # noqa: F401
+    GAUSSIAN_SCALE,
+    SAMPLERS,
+    draw,
+    gaussian,
+    hyperbolic,
+    hyperbolic_cdf,
+    hyperbolic_density,
+    product,
+    sampler,
+    uniform,
+)
+
 #: Trials drawn and processed per chunk by :func:`relative_cover_times`.
 CHUNK = 1024
-
-
-# ---------------------------------------------------------------------------------------
-# samplers
-# ---------------------------------------------------------------------------------------
-def uniform(n, rng) -> np.ndarray:
-    """``n`` values uniform on [-1, 1] (the same stream as ``rsslib.draw(n, "uniform")``)."""
-    n = as_count(n, "n")
-    return _as_rng(rng).uniform(-1.0, 1.0, n)
-
-
-def product(n, rng) -> np.ndarray:
-    """``n`` products of two independent uniforms on [-1, 1].
-
-    Lemma 3.4 (thesis Lemma 11) shows they are super-uniform.
-    """
-    n = as_count(n, "n")
-    rng = _as_rng(rng)
-    return rng.uniform(-1.0, 1.0, n) * rng.uniform(-1.0, 1.0, n)
-
-
-def gaussian(n, rng, scale=GAUSSIAN_SCALE) -> np.ndarray:
-    """``n`` centred normal values with standard deviation ``scale`` (default 1/sqrt(3))."""
-    n = as_count(n, "n")
-    scale = as_positive_real(scale, "scale")
-    return _as_rng(rng).normal(0.0, scale, n)
-
-
-def _hyperbolic_params(low, high):
-    low = as_positive_real(low, "low")
-    high = as_positive_real(high, "high")
-    if not low < high:
-        raise ValueError(f"low must be < high, got low={low:g}, high={high:g}")
-    return low, high
-
-
-def hyperbolic(n, rng, low, high=1.0) -> np.ndarray:
-    """``n`` values of the hyperbolic law of Orseau, Hutter and Rivasplata (2020).
-
-    A fair random sign times a log-uniform magnitude on ``[low, high]``: the magnitude is
-    ``low * (high / low) ** U`` with ``U`` uniform on [0, 1], so its density is
-    ``1 / (t ln(high / low))`` and the signed value has density
-    ``1 / (2 ln(high / low) |x|)`` on ``low <= |x| <= high``.
-
-    Parameters
-    ----------
-    n : int
-        Number of values, >= 0.
-    rng : numpy.random.Generator
-        Draws the n magnitudes first, then the n signs.
-    low, high : float
-        Support of the magnitude, ``0 < low < high``.
-    """
-    n = as_count(n, "n")
-    low, high = _hyperbolic_params(low, high)
-    rng = _as_rng(rng)
-    magnitude = low * np.exp(rng.uniform(0.0, 1.0, n) * math.log(high / low))
-    sign = 2.0 * rng.integers(0, 2, n) - 1.0
-    return sign * magnitude
-
-
-def hyperbolic_density(x, low, high=1.0) -> np.ndarray:
-    """Density ``1 / (2 ln(high / low) |x|)`` on ``low <= |x| <= high``, 0 elsewhere."""
-    low, high = _hyperbolic_params(low, high)
-    t = np.abs(np.atleast_1d(as_sample(np.ravel(x), "x")))
-    out = np.zeros_like(t)
-    inside = (t >= low) & (t <= high)
-    out[inside] = 1.0 / (2.0 * math.log(high / low) * t[inside])
-    return out
-
-
-def hyperbolic_cdf(x, low, high=1.0) -> np.ndarray:
-    """``P(X <= x)`` for the hyperbolic law: ``1/2 + sign(x) F(|x|) / 2`` with
-    ``F(t) = ln(t / low) / ln(high / low)`` clipped to [0, 1] (F is the magnitude's CDF)."""
-    low, high = _hyperbolic_params(low, high)
-    v = np.atleast_1d(as_sample(np.ravel(x), "x"))
-    t = np.abs(v)
-    with np.errstate(divide="ignore"):
-        mag = np.clip(np.log(np.maximum(t, 1e-300) / low) / math.log(high / low), 0.0, 1.0)
-    return np.where(v >= 0, 0.5 + 0.5 * mag, 0.5 - 0.5 * mag)
-
-
-SAMPLERS = {"uniform": uniform, "product": product, "gaussian": gaussian, "hyperbolic": hyperbolic}
-
-
-def sampler(name, **params):
-    """A ``dist`` callable ``(n, rng)`` for one of :data:`SAMPLERS`, parameters bound.
-
-    ``sampler("hyperbolic", low=1e-3)`` draws the hyperbolic law on [1e-3, 1];
-    ``sampler("gaussian", scale=1.0)`` the standard normal. The result is a
-    ``functools.partial`` (picklable, so it can run on a process pool). The parameters
-    are checked here, once, by a trial draw of no values.
-    """
-    if name not in SAMPLERS:
-        raise ValueError(f"name must be one of {tuple(SAMPLERS)}, got {name!r}")
-    fn = partial(SAMPLERS[name], **params)
-    try:
-        fn(0, np.random.default_rng(0))
-    except TypeError as exc:
-        raise ValueError(f"params: {exc}") from exc
-    return fn
 
 
 # ---------------------------------------------------------------------------------------

@@ -49,6 +49,7 @@ from rsslib._validate import (
     as_matrix,
     as_positive_real,
     as_real_array,
+    as_rng,
     as_weight_list,
 )
 from rsslib.solve import best_subsets
@@ -562,9 +563,7 @@ def random_layer_target(d_out, d_in, rng) -> np.ndarray:
     """
     d_out = as_count(d_out, "d_out", 1)
     d_in = as_count(d_in, "d_in", 1)
-    if not isinstance(rng, np.random.Generator):
-        raise ValueError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
-    w = rng.uniform(-1.0, 1.0, (d_out, d_in))
+    w = as_rng(rng).uniform(-1.0, 1.0, (d_out, d_in))
     return w / np.abs(w).sum(1, keepdims=True)
 
 
