@@ -4,7 +4,9 @@ Part IV of the book compares four laws for the random values of a Random Subset 
 instance: uniform, product of two uniforms, Gaussian and the hyperbolic law of Orseau,
 Hutter and Rivasplata (2020). Their samplers live in :mod:`rsslib.distributions` (the one
 registry, :data:`~rsslib.distributions.SAMPLERS`) and are re-exported here under the names
-the book uses (``weights.sampler``, ``weights.hyperbolic``, ...).
+the book uses (``weights.sampler``, ``weights.hyperbolic``, ...). Pruning the digits CNN
+from random networks of each law is :func:`rsslib.slth.digits_sweep.prune_digits`
+(``weights.prune_digits`` still finds it, importing :mod:`rsslib.slth` only when asked).
 
 Relative tolerance
 ------------------
@@ -235,66 +237,6 @@ def critical_from_times(times, n, level) -> int | None:
     return k if k <= n else None
 
 
-# ---------------------------------------------------------------------------------------
-# the network consequence: the digits CNN pruned from random networks of each law
-# ---------------------------------------------------------------------------------------
-def prune_digits(dist, factor, seed, max_terms=24, top=0.25, max_subset=None) -> dict:
-    """Prune a random network whose entries follow ``dist`` into the digits CNN.
-
-    The construction of Part III's ablation at its "rescaled" step
-    (:func:`rsslib.slth.digits_sweep.ablation_row` with variant ``"rescaled"``): each of
-    the three convolutions is replaced by a random pair with the same number of hidden
-    channels per output, at most ``factor`` times the layer's size in all
-    (:func:`~rsslib.slth.construct.blocks_for_factor`), V scaled so that each layer's
-    largest weight is a quarter of the random scale, and every weight solved exactly
-    from at most ``max_terms`` products (``top`` = 1/4 and ``max_terms`` = 24 are Part
-    III's choices). Only the law of U and V changes: ``dist=None``
-    is the torch uniform draw of Part III (bit for bit), a callable ``(n, rng)`` draws U
-    then V from ``np.random.default_rng(seed)``. ``max_subset`` caps the number of
-    products per weight (the sparse tickets chapter; see
-    :func:`~rsslib.slth.construct.prune_network`).
-
-    Returns
-    -------
-    dict
-        ``factor`` (the random network's size over the target's), ``blocks``,
-        ``relative_error`` (max |f - N| / max |f| over the 450 test images),
-        ``agreement``, ``pruned_accuracy``, ``target_accuracy``, ``max_weight_errors``,
-        ``kept`` (entries of the pruned pairs left non-zero), ``random_size`` (entries of
-        the random pairs) and ``target_size`` (weights of the target's pruned layers).
-    """
-    from rsslib.slth.construct import (
-        blocks_for_factor,
-        layer_scales,
-        prune_network,
-        random_network,
-    )
-    from rsslib.slth.digits_sweep import load, network
-    from rsslib.slth.layered import collapse
-    from rsslib.slth.lenet import compare, logits
-
-    factor = as_positive_real(factor, "factor")
-    seed = as_count(seed, "seed")
-    max_terms = as_count(max_terms, "max_terms", minimum=1)
-    top = as_positive_real(top, "top")
-    filters, x_test, y_test = load()
-    target = network(filters)
-    blocks = blocks_for_factor(target, factor)
-    net = random_network(target, blocks, seed=seed, scales=layer_scales(target, top), dist=dist)
-    pruned, report = prune_network(net, target, max_terms=max_terms, max_subset=max_subset)
-    result = compare(logits(target, x_test), logits(collapse(pruned), x_test), y_test)
-    weighted = target.weighted()
-    return {
-        "factor": net.parameter_count(weighted) / target.parameter_count(weighted),
-        "blocks": blocks,
-        **result,
-        "max_weight_errors": [r["max_weight_error"] for r in report],
-        "kept": sum(r["kept"] for r in report),
-        "random_size": sum(r["total"] for r in report),
-        "target_size": target.parameter_count(weighted),
-    }
-
-
 def greedy_residuals(samples, targets) -> np.ndarray:
     """What a greedy "binary decomposition" leaves of each target.
 
@@ -329,3 +271,13 @@ def greedy_residuals(samples, targets) -> np.ndarray:
         v = ordered[:, j]
         res = np.where(np.abs(res - v) < np.abs(res), res - v, res)
     return res
+
+
+def __getattr__(name):
+    # prune_digits moved to rsslib.slth.digits_sweep (core modules do not import rsslib.slth);
+    # the book's notebooks import it from here, so the name still resolves, lazily
+    if name == "prune_digits":
+        from rsslib.slth.digits_sweep import prune_digits
+
+        return prune_digits
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
