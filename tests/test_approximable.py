@@ -181,6 +181,20 @@ def test_memory_refusal_states_the_size(monkeypatch):
         rsslib.density(np.full(10, 0.5), 1e-3)
 
 
+def test_one_memory_knob_for_every_interval_recurrence(monkeypatch):
+    from rsslib import fixed_size, weights
+
+    monkeypatch.setattr(approximable, "MAX_MEMORY_BYTES", 1000)
+    x = np.full(10, 0.5)
+    for call in (
+        lambda: rsslib.cover_times(10, 1e-3, 5),
+        lambda: fixed_size.fixed_size_cover_time(x, 1e-3, 2),
+        lambda: weights.relative_cover_time(x, 0.1, 1e-3),
+    ):
+        with pytest.raises(ValueError, match=r"rsslib\.approximable\.MAX_MEMORY_BYTES"):
+            call()
+
+
 def test_batch_interval_bound_is_the_largest_row_bound():
     rng = np.random.default_rng(12)
     rows = rng.uniform(-1, 1, (30, 12))
