@@ -91,6 +91,21 @@ def union_with_shift(lo, hi, m, x, zlo, zhi, out_lo, out_hi):
 
 
 @jit
+def step(lo, hi, m, x, zlo, zhi, out_lo, out_hi):
+    """One step of the recurrence, double-buffered: ``A union (A + x)`` clipped to
+    [zlo, zhi] is written into the spare buffers (grown first if they may be too small).
+
+    Returns ``(lo, hi, m, out_lo, out_hi)``: the new set, and the old buffers as the spare.
+    """
+    if 2 * m > out_lo.size:
+        capacity = max(2 * m, 2 * out_lo.size)
+        out_lo = np.empty(capacity)
+        out_hi = np.empty(capacity)
+    m = union_with_shift(lo, hi, m, x, zlo, zhi, out_lo, out_hi)
+    return out_lo, out_hi, m, lo, hi
+
+
+@jit
 def initial(eps, zlo, zhi, capacity):
     """A_0 = [-eps, eps] clipped to [zlo, zhi], in new buffers of ``capacity`` intervals."""
     lo = np.empty(capacity)
@@ -146,13 +161,7 @@ def run(sample, eps, zlo, zhi, a, b, mode):
     if mode == 2 and covers(lo, hi, m, a, b):
         return lo[:0], hi[:0], traj, 0
     for k in range(1, n + 1):
-        if 2 * m > out_lo.size:
-            capacity = max(2 * m, 2 * out_lo.size)
-            out_lo = np.empty(capacity)
-            out_hi = np.empty(capacity)
-        m = union_with_shift(lo, hi, m, sample[k - 1], zlo[k], zhi[k], out_lo, out_hi)
-        lo, out_lo = out_lo, lo
-        hi, out_hi = out_hi, hi
+        lo, hi, m, out_lo, out_hi = step(lo, hi, m, sample[k - 1], zlo[k], zhi[k], out_lo, out_hi)
         if mode == 1:
             traj[k] = covered_measure(lo, hi, m, a, b) / width
         elif mode == 2 and covers(lo, hi, m, a, b):

@@ -41,7 +41,7 @@ from rsslib._intervals import (
     check_memory,
     initial,
     interval_bound,
-    union_with_shift,
+    step,
     zones,
 )
 from rsslib._jit import jit, parallel_jit
@@ -118,13 +118,7 @@ def _relative_cover_time(sample, eps, low, high):
         return 0
     n = sample.size
     for k in range(1, n + 1):
-        if 2 * m > out_lo.size:
-            capacity = max(2 * m, 2 * out_lo.size)
-            out_lo = np.empty(capacity)
-            out_hi = np.empty(capacity)
-        m = union_with_shift(lo, hi, m, sample[k - 1], zlo[k], zhi[k], out_lo, out_hi)
-        lo, out_lo = out_lo, lo
-        hi, out_hi = out_hi, hi
+        lo, hi, m, out_lo, out_hi = step(lo, hi, m, sample[k - 1], zlo[k], zhi[k], out_lo, out_hi)
         if _relatively_covered(lo, hi, m, eps, tau, low, high):
             return k
     return n + 1
