@@ -27,8 +27,7 @@ import time
 
 import rsslib
 from rsslib import sweeps
-from rsslib.__main__ import local_cluster
-from rsslib.sweeps import InlineExecutor
+from rsslib.sweeps import InlineExecutor, local_cluster
 
 
 def _timed(fn, repeats=1):

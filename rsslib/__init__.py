@@ -19,9 +19,10 @@ One style for every public function, here and in :mod:`rsslib.slth`:
   seed, ``seed.integers(2**32)``. Anything else (a string, a float, a negative number,
   ``True``, ``None``) is refused with a ``ValueError`` naming ``seed``. Only the samplers
   take a ``Generator`` as ``rng``: :func:`draw`, :func:`thin_to_uniform` and the
-  ``dist(n, rng)`` callables they call (:mod:`rsslib.weights`, :mod:`rsslib.quantized`).
-  The checks live in :mod:`rsslib._validate` (``as_seed``, ``as_generator``,
-  ``as_int_seed``).
+  ``dist(n, rng)`` callables they call (the samplers of :mod:`rsslib.distributions`, also
+  found under :mod:`rsslib.weights`, and :mod:`rsslib.quantized`'s grid sampler). The
+  checks live in :mod:`rsslib._validate` (``as_seed``, ``as_generator``, ``as_int_seed``;
+  ``as_rng`` for a sampler's ``rng``).
 - **Results.** One frozen dataclass per kind of answer, with the same field names for the
   same quantity everywhere: a Monte Carlo probability is an :class:`Estimate` (``p``,
   ``low``, ``high`` of its Wilson 95% interval, ``successes``, ``trials``), a certified

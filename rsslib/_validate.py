@@ -161,3 +161,23 @@ def as_int_seed(seed, name: str = "seed") -> int:
     if isinstance(seed, np.random.Generator):
         return int(seed.integers(INT_SEED_RANGE))
     return seed
+
+
+def as_window(window, name: str = "window") -> tuple[float, float]:
+    """Return ``window`` as a pair of finite floats ``a < b`` (a non-empty interval)."""
+    try:
+        a, b = window
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} must be a pair (a, b), got {window!r}") from exc
+    a = as_finite_real(a, f"{name}[0]")
+    b = as_finite_real(b, f"{name}[1]")
+    if not a < b:
+        raise ValueError(f"{name} must satisfy a < b (non-empty, not reversed), got {window!r}")
+    return a, b
+
+
+def as_rng(rng, name: str = "rng") -> np.random.Generator:
+    """Return ``rng`` if it is a ``numpy.random.Generator`` (samplers take no seeds)."""
+    if not isinstance(rng, np.random.Generator):
+        raise ValueError(f"{name} must be a numpy.random.Generator, got {type(rng).__name__}")
+    return rng

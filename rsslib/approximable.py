@@ -37,171 +37,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from rsslib._jit import jit
-from rsslib._validate import as_finite_real, as_positive_real, as_sample
+from rsslib import _intervals
+from rsslib._intervals import check_memory, covered_measure, run, union_with_shift, zones
+from rsslib._validate import as_positive_real, as_sample, as_window
 
-#: Refuse inputs whose worst-case interval storage would exceed this many bytes.
+#: Refuse inputs whose worst-case interval storage would exceed this many bytes (every
+#: interval-recurrence function of rsslib reads it here, at call time).
 MAX_MEMORY_BYTES = 4 * 2**30
-#: Bytes per interval of capacity: two ping-pong buffers of (lo, hi) float64, and the
-#: merge of A with A + x needs room for twice the current count.
-_BYTES_PER_INTERVAL = 2 * 2 * 8 * 2
-
-_INITIAL_CAPACITY = 64
-
-
-# ---------------------------------------------------------------------------------------
-# kernels
-# ---------------------------------------------------------------------------------------
-@jit
-def _zones(sample, a, b):
-    """Clipping zone [zlo[k], zhi[k]] for A_k: the points that can still reach [a, b]."""
-    n = sample.size
-    zlo = np.empty(n + 1)
-    zhi = np.empty(n + 1)
-    pos = 0.0
-    neg = 0.0
-    for k in range(n, -1, -1):
-        zlo[k] = a - pos
-        zhi[k] = b - neg
-        if k > 0:
-            x = sample[k - 1]
-            if x > 0.0:
-                pos += x
-            else:
-                neg += x
-    return zlo, zhi
-
-
-@jit
-def _union_shifted(lo1, hi1, m1, lo2, hi2, m2, x, zlo, zhi, out_lo, out_hi):
-    """Write ``B union (C + x)`` clipped to [zlo, zhi] into out; return its interval count.
-
-    ``B = (lo1[:m1], hi1[:m1])`` and ``C = (lo2[:m2], hi2[:m2])`` are sorted and disjoint,
-    so ``C + x`` is too and one two-pointer pass yields the union sorted by left end;
-    touching or overlapping intervals are merged on the fly. The step of
-    Lemma 5.3 (thesis Lemma 14) is ``B = C = A``; :mod:`rsslib.fixed_size` uses two different sizes.
-    """
-    i = 0
-    j = 0
-    k = 0
-    while i < m1 or j < m2:
-        if j >= m2 or (i < m1 and lo1[i] <= lo2[j] + x):
-            left = lo1[i]
-            right = hi1[i]
-            i += 1
-        else:
-            left = lo2[j] + x
-            right = hi2[j] + x
-            j += 1
-        if left < zlo:
-            left = zlo
-        if right > zhi:
-            right = zhi
-        if left > right:
-            continue
-        if k > 0 and left <= out_hi[k - 1]:
-            if right > out_hi[k - 1]:
-                out_hi[k - 1] = right
-        else:
-            out_lo[k] = left
-            out_hi[k] = right
-            k += 1
-    return k
-
-
-@jit
-def _union_with_shift(lo, hi, m, x, zlo, zhi, out_lo, out_hi):
-    """Write (A union (A + x)) clipped to [zlo, zhi] into out; return its interval count."""
-    return _union_shifted(lo, hi, m, lo, hi, m, x, zlo, zhi, out_lo, out_hi)
-
-
-@jit
-def _initial(eps, zlo, zhi, capacity):
-    lo = np.empty(capacity)
-    hi = np.empty(capacity)
-    left = max(-eps, zlo)
-    right = min(eps, zhi)
-    m = 0
-    if left <= right:
-        lo[0] = left
-        hi[0] = right
-        m = 1
-    return lo, hi, m
-
-
-@jit
-def _covered_measure(lo, hi, m, a, b):
-    total = 0.0
-    for i in range(m):
-        left = max(lo[i], a)
-        right = min(hi[i], b)
-        if right > left:
-            total += right - left
-    return total
-
-
-@jit
-def _covers(lo, hi, m, a, b):
-    """True if one interval contains [a, b] (intervals are merged, so that is iff)."""
-    if m == 0:
-        return False
-    i = np.searchsorted(lo[:m], a, side="right") - 1
-    return i >= 0 and hi[i] >= b
-
-
-@jit
-def _run(sample, eps, zlo, zhi, a, b, mode):
-    """Run the recurrence over ``sample``.
-
-    mode 0: return the final intervals; mode 1: the trajectory Z_0..Z_n of the covered
-    fraction of [a, b]; mode 2: the cover time (first k with [a, b] inside A_k, or n + 1
-    if never), stopping as soon as the window is covered.
-    """
-    n = sample.size
-    capacity = _INITIAL_CAPACITY
-    lo, hi, m = _initial(eps, zlo[0], zhi[0], capacity)
-    out_lo = np.empty(capacity)
-    out_hi = np.empty(capacity)
-    traj = np.empty(n + 1 if mode == 1 else 0)
-    width = b - a
-    if mode == 1:
-        traj[0] = _covered_measure(lo, hi, m, a, b) / width
-    if mode == 2 and _covers(lo, hi, m, a, b):
-        return lo[:0], hi[:0], traj, 0
-    for k in range(1, n + 1):
-        if 2 * m > out_lo.size:
-            capacity = max(2 * m, 2 * out_lo.size)
-            out_lo = np.empty(capacity)
-            out_hi = np.empty(capacity)
-        m = _union_with_shift(lo, hi, m, sample[k - 1], zlo[k], zhi[k], out_lo, out_hi)
-        lo, out_lo = out_lo, lo
-        hi, out_hi = out_hi, hi
-        if mode == 1:
-            traj[k] = _covered_measure(lo, hi, m, a, b) / width
-        elif mode == 2 and _covers(lo, hi, m, a, b):
-            return lo[:0], hi[:0], traj, k
-    return lo[:m].copy(), hi[:m].copy(), traj, n + 1
-
-
-@jit
-def _cover_time(sample, eps, a, b):
-    zlo, zhi = _zones(sample, a, b)
-    return _run(sample, eps, zlo, zhi, a, b, 2)[3]
-
-
-# ---------------------------------------------------------------------------------------
-# validation helpers
-# ---------------------------------------------------------------------------------------
-def _as_window(window) -> tuple[float, float]:
-    try:
-        a, b = window
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"window must be a pair (a, b), got {window!r}") from exc
-    a = as_finite_real(a, "window[0]")
-    b = as_finite_real(b, "window[1]")
-    if not a < b:
-        raise ValueError(f"window must satisfy a < b (non-empty, not reversed), got {window!r}")
-    return a, b
 
 
 def interval_bound(sample, eps, window=None) -> int:
@@ -214,41 +56,20 @@ def interval_bound(sample, eps, window=None) -> int:
     """
     x = as_sample(sample)
     eps = as_positive_real(eps, "eps")
-    return _interval_bound(x, eps, None if window is None else _as_window(window))
+    return _intervals.interval_bound(x, eps, None if window is None else as_window(window))
 
 
-def _interval_bound(x, eps, window) -> int:
-    """Bound of :func:`interval_bound` for a sample, or the largest over the rows of a batch."""
-    absx = np.abs(np.atleast_2d(x))
-    k = np.arange(absx.shape[1] + 1)
-    zeros = np.zeros((absx.shape[0], 1))
-    if window is None:
-        extent = np.concatenate([zeros, np.cumsum(absx, axis=1)], axis=1)
-    else:
-        suffix = np.cumsum(absx[:, ::-1], axis=1)[:, ::-1]
-        extent = (window[1] - window[0]) + np.concatenate([suffix, zeros], axis=1)
-    by_length = np.floor(extent / (2.0 * eps)) + 2.0
-    by_subsets = np.exp2(np.minimum(k, 1023).astype(np.float64))
-    return int(np.max(np.minimum(by_length, by_subsets)))
-
-
-def _check_memory(bound: int, what: str) -> None:
-    need = bound * _BYTES_PER_INTERVAL
-    if need > MAX_MEMORY_BYTES:
-        raise ValueError(
-            f"{what} could need up to {bound:,} intervals ({need / 2**30:.1f} GiB), more "
-            f"than the {MAX_MEMORY_BYTES / 2**30:.0f} GiB allowed "
-            "(rsslib.approximable.MAX_MEMORY_BYTES): use a larger eps, fewer values "
-            "or a window"
-        )
+def _check_memory(x, eps, window) -> None:
+    bound = _intervals.interval_bound(x, eps, window)
+    check_memory(bound, f"sample of n={x.size} at eps={eps:g}", MAX_MEMORY_BYTES)
 
 
 def _prepare(sample, eps, window):
     x = as_sample(sample)
     eps = as_positive_real(eps, "eps")
-    a, b = _as_window(window)
-    _check_memory(_interval_bound(x, eps, (a, b)), f"sample of n={x.size} at eps={eps:g}")
-    zlo, zhi = _zones(x, a, b)
+    a, b = as_window(window)
+    _check_memory(x, eps, (a, b))
+    zlo, zhi = zones(x, a, b)
     return x, eps, a, b, zlo, zhi
 
 
@@ -286,13 +107,13 @@ def approximable_set(sample, eps, window=None) -> tuple[np.ndarray, np.ndarray]:
     """
     if window is not None:
         x, eps, a, b, zlo, zhi = _prepare(sample, eps, window)
-        lo, hi, _, _ = _run(x, eps, zlo, zhi, a, b, 0)
+        lo, hi, _, _ = run(x, eps, zlo, zhi, a, b, 0)
         return lo, hi
     x = as_sample(sample)
     eps = as_positive_real(eps, "eps")
-    _check_memory(_interval_bound(x, eps, None), f"sample of n={x.size} at eps={eps:g}")
+    _check_memory(x, eps, None)
     unbounded = np.full(x.size + 1, np.inf)
-    lo, hi, _, _ = _run(x, eps, -unbounded, unbounded, -np.inf, np.inf, 0)
+    lo, hi, _, _ = run(x, eps, -unbounded, unbounded, -np.inf, np.inf, 0)
     return lo, hi
 
 
@@ -317,7 +138,7 @@ def density_trajectory(sample, eps, window=(-1.0, 1.0)) -> np.ndarray:
     numpy.ndarray, shape (n + 1,)
     """
     x, eps, a, b, zlo, zhi = _prepare(sample, eps, window)
-    return _run(x, eps, zlo, zhi, a, b, 1)[2]
+    return run(x, eps, zlo, zhi, a, b, 1)[2]
 
 
 def all_approximable(sample, eps, window=(-1.0, 1.0)) -> bool:
@@ -332,7 +153,7 @@ def all_approximable(sample, eps, window=(-1.0, 1.0)) -> bool:
     for hand-made grids use binary fractions (multiples of powers of two), which are exact.
     """
     x, eps, a, b, zlo, zhi = _prepare(sample, eps, window)
-    return bool(_run(x, eps, zlo, zhi, a, b, 2)[3] <= x.size)
+    return bool(run(x, eps, zlo, zhi, a, b, 2)[3] <= x.size)
 
 
 def cover_time(sample, eps, window=(-1.0, 1.0)) -> int:
@@ -343,7 +164,7 @@ def cover_time(sample, eps, window=(-1.0, 1.0)) -> int:
     ``k >= cover_time(sample)``.
     """
     x, eps, a, b, zlo, zhi = _prepare(sample, eps, window)
-    return int(_run(x, eps, zlo, zhi, a, b, 2)[3])
+    return int(run(x, eps, zlo, zhi, a, b, 2)[3])
 
 
 def _measure_antiderivative(lo, hi):
@@ -393,7 +214,7 @@ def expected_next_density(sample, eps, window=(-1.0, 1.0), clipped=False) -> flo
     """
     x = as_sample(sample)
     eps = as_positive_real(eps, "eps")
-    a, b = _as_window(window)
+    a, b = as_window(window)
     reach = (a, b) if clipped else (a - 1.0, b + 1.0)
     lo, hi = approximable_set(x, eps, window=reach)
     H = _measure_antiderivative(lo, hi)
@@ -431,7 +252,7 @@ def next_density(sample, eps, x, window=(-1.0, 1.0), clipped=False) -> np.ndarra
     """
     xs = as_sample(np.atleast_1d(x), "x")
     eps = as_positive_real(eps, "eps")
-    a, b = _as_window(window)
+    a, b = as_window(window)
     # points z - x with z in the window: the window itself if clipped, else widened by |x|
     spread = float(np.max(np.abs(xs), initial=0.0))
     reach = (a, b) if clipped else (a - spread, b + spread)
@@ -441,8 +262,8 @@ def next_density(sample, eps, x, window=(-1.0, 1.0), clipped=False) -> np.ndarra
     out_hi = np.empty(2 * lo.size)
     out = np.empty(xs.size)
     for i, shift in enumerate(xs):
-        m = _union_with_shift(lo, hi, lo.size, shift, a, b, out_lo, out_hi)
-        out[i] = _covered_measure(out_lo, out_hi, m, a, b) / (b - a)
+        m = union_with_shift(lo, hi, lo.size, shift, a, b, out_lo, out_hi)
+        out[i] = covered_measure(out_lo, out_hi, m, a, b) / (b - a)
     return out
 
 

@@ -45,20 +45,26 @@ from fractions import Fraction
 import numba
 import numpy as np
 
+from rsslib import approximable
+from rsslib._intervals import (
+    INITIAL_CAPACITY,
+    check_memory,
+    covers,
+    interval_bound,
+    union_shifted,
+    zones,
+)
 from rsslib._jit import jit, parallel_jit
-from rsslib._validate import as_count, as_generator, as_positive_real, as_sample, as_seed
-from rsslib.approximable import (
-    _as_window,
-    _check_memory,
-    _covers,
-    _interval_bound,
-    _union_shifted,
-    _zones,
+from rsslib._validate import (
+    as_count,
+    as_generator,
+    as_positive_real,
+    as_sample,
+    as_seed,
+    as_window,
 )
 from rsslib.distributions import draw
 from rsslib.montecarlo import MAX_N, Estimate, estimates_from_times
-
-_INITIAL_CAPACITY = 64
 
 
 # ---------------------------------------------------------------------------------------
@@ -76,7 +82,7 @@ def _run_sized(sample, eps, size, at_most, zlo, zhi, a, b, stop_when_covered):
     reach = 0.0  # no value is larger than this in absolute value
     for v in sample:
         reach = max(reach, abs(v))
-    cap = _INITIAL_CAPACITY
+    cap = INITIAL_CAPACITY
     lo = np.empty((size + 1, cap))
     hi = np.empty((size + 1, cap))
     count = np.zeros(size + 1, dtype=np.int64)
@@ -89,7 +95,7 @@ def _run_sized(sample, eps, size, at_most, zlo, zhi, a, b, stop_when_covered):
             count[j] = 1
     out_lo = np.empty(2 * cap)
     out_hi = np.empty(2 * cap)
-    if _covers(lo[size], hi[size], count[size], a, b):
+    if covers(lo[size], hi[size], count[size], a, b):
         return lo[size, :0].copy(), hi[size, :0].copy(), 0
     for t in range(1, n + 1):
         x = sample[t - 1]
@@ -103,12 +109,12 @@ def _run_sized(sample, eps, size, at_most, zlo, zhi, a, b, stop_when_covered):
                 out_lo = np.empty(2 * need)
                 out_hi = np.empty(2 * need)
             if j > 0:
-                m = _union_shifted(
+                m = union_shifted(
                     lo[j], hi[j], count[j], lo[j - 1], hi[j - 1], count[j - 1], x,
                     lo_j, hi_j, out_lo, out_hi,
                 )  # fmt: skip
             else:  # A_0 only shrinks with the zone
-                m = _union_shifted(
+                m = union_shifted(
                     lo[0], hi[0], count[0], lo[0], hi[0], 0, x, lo_j, hi_j, out_lo, out_hi
                 )
             if m > lo.shape[1]:
@@ -122,7 +128,7 @@ def _run_sized(sample, eps, size, at_most, zlo, zhi, a, b, stop_when_covered):
             lo[j, :m] = out_lo[:m]
             hi[j, :m] = out_hi[:m]
             count[j] = m
-        if stop_when_covered and _covers(lo[size], hi[size], count[size], a, b):
+        if stop_when_covered and covers(lo[size], hi[size], count[size], a, b):
             return lo[size, :0].copy(), hi[size, :0].copy(), t
     m = count[size]
     time = n + 1 if stop_when_covered else -1
@@ -131,7 +137,7 @@ def _run_sized(sample, eps, size, at_most, zlo, zhi, a, b, stop_when_covered):
 
 @jit
 def _cover_time_sized(sample, eps, size, at_most, a, b):
-    zlo, zhi = _zones(sample, a, b)
+    zlo, zhi = zones(sample, a, b)
     return _run_sized(sample, eps, size, at_most, zlo, zhi, a, b, True)[2]
 
 
@@ -150,9 +156,9 @@ def _prepare(sample, eps, k, window, copies=1):
     x = as_sample(sample)
     eps = as_positive_real(eps, "eps")
     k = as_count(k, "k")
-    a, b = _as_window(window)
-    bound = _interval_bound(x, eps, (a, b)) if x.size else 1
-    _check_memory(copies * (k + 2) * bound, f"n={x.size}, k={k} at eps={eps:g}")
+    a, b = as_window(window)
+    bound = copies * (k + 2) * (interval_bound(x, eps, (a, b)) if x.size else 1)
+    check_memory(bound, f"n={x.size}, k={k} at eps={eps:g}", approximable.MAX_MEMORY_BYTES)
     return x, eps, k, a, b
 
 
@@ -188,7 +194,7 @@ def fixed_size_approximable_set(
         Sorted, disjoint, merged closed intervals ``[lo[i], hi[i]]``.
     """
     x, eps, k, a, b = _prepare(sample, eps, k, window)
-    zlo, zhi = _zones(x, a, b)
+    zlo, zhi = zones(x, a, b)
     lo, hi, _ = _run_sized(x, eps, k, bool(at_most), zlo, zhi, a, b, False)
     keep = (hi >= a) & (lo <= b)
     return np.maximum(lo[keep], a), np.minimum(hi[keep], b)
@@ -257,7 +263,7 @@ def fixed_size_critical_n(
         raise ValueError(f"level must be in (0, 1], got {level}")
     trials = as_count(trials, "trials", minimum=1)
     seed = as_seed(seed)  # an int restarts the same stream at every trial length
-    a, b = _as_window(window)
+    a, b = as_window(window)
     needed = math.ceil(level * trials - 1e-9)
     n_max = max(16, 2 * fixed_size_counting_bound(k, eps, b - a, at_most))
     while True:

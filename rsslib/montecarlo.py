@@ -25,11 +25,11 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from rsslib import sweeps
+from rsslib import approximable, sweeps
+from rsslib._intervals import check_memory, interval_bound, window_cover_time
 from rsslib._jit import parallel_jit
-from rsslib._validate import as_count, as_positive_real, as_seed
-from rsslib.approximable import _as_window, _check_memory, _cover_time, _interval_bound
-from rsslib.distributions import _check_dist, draw
+from rsslib._validate import as_count, as_positive_real, as_seed, as_window
+from rsslib.distributions import as_dist, draw
 
 #: Trials drawn and processed per chunk (bounds memory; part of the seeded stream layout).
 CHUNK = 4096
@@ -70,7 +70,7 @@ def wilson_interval(successes: int, trials: int, z: float = _Z95) -> tuple[float
 def _cover_times_kernel(samples, eps, a, b):
     out = np.empty(samples.shape[0], dtype=np.int64)
     for r in numba.prange(samples.shape[0]):
-        out[r] = _cover_time(samples[r], eps, a, b)
+        out[r] = window_cover_time(samples[r], eps, a, b)
     return out
 
 
@@ -78,8 +78,8 @@ def _cover_times_of(samples, eps, a, b):
     """Cover times of the rows of ``samples``, after checking the memory they may need."""
     n = samples.shape[1]
     if n:  # every thread may hold the worst sample's intervals at once
-        bound = _interval_bound(samples, eps, (a, b))
-        _check_memory(numba.get_num_threads() * bound, f"n={n}, eps={eps:g}")
+        bound = numba.get_num_threads() * interval_bound(samples, eps, (a, b))
+        check_memory(bound, f"n={n}, eps={eps:g}", approximable.MAX_MEMORY_BYTES)
     return _cover_times_kernel(samples, eps, a, b)
 
 
@@ -143,8 +143,8 @@ def cover_times(
     eps = as_positive_real(eps, "eps")
     trials = as_count(trials, "trials", minimum=1)
     seed = as_seed(seed, sequence=True)
-    dist = _check_dist(dist)
-    a, b = _as_window(window)
+    dist = as_dist(dist)
+    a, b = as_window(window)
     if threads is not None:
         threads = as_count(threads, "threads", minimum=1)
     if executor is not None:

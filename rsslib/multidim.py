@@ -68,11 +68,10 @@ import math
 import numba
 import numpy as np
 
+from rsslib import _mitm, solve
 from rsslib._jit import jit, parallel_jit
 from rsslib._validate import _read_reals, as_count, as_positive_real, as_seed
 from rsslib.montecarlo import Estimate, wilson_interval
-from rsslib.solve import MAX_MEMORY_BYTES, _blocks
-from rsslib.solve import _check_size as _solver_check_size
 
 #: Trials drawn per chunk (part of the seeded layout, see the module notes).
 CHUNK = 4096
@@ -394,7 +393,7 @@ def _workspace_bytes(n: int, d: int) -> int:
 
 
 def _check_size(n: int, d: int, copies: int, what: str) -> None:
-    _solver_check_size(n, copies, what, lambda k: _workspace_bytes(k, d))
+    _mitm.check_size(n, copies, what, lambda k: _workspace_bytes(k, d), solve.MAX_MEMORY_BYTES)
 
 
 def _dimension(d) -> int:
@@ -420,7 +419,7 @@ def _chunks(n: int, d: int, trials: int, seed):
 
 
 def _threads_blocks(rows: int) -> tuple[int, int]:
-    blocks = _blocks(rows)
+    blocks = _mitm.blocks(rows)
     return blocks, min(blocks, numba.get_num_threads())
 
 
@@ -531,7 +530,7 @@ def vector_error_curves(n_max, d, trials, seed=0) -> np.ndarray:
     for start, targets, samples in _chunks(n_max, d, trials, seed):
         rows = targets.shape[0]
         out[start : start + rows] = _instances_batch(
-            samples, targets, 0.0, 0.0, _CURVE, _blocks(rows)
+            samples, targets, 0.0, 0.0, _CURVE, _mitm.blocks(rows)
         )
     return out
 
@@ -558,7 +557,7 @@ def vector_cover_times(n_max, d, eps, trials, seed=0) -> np.ndarray:
     above = _above(eps)
     for start, targets, samples in _chunks(n_max, d, trials, seed):
         rows = targets.shape[0]
-        res = _instances_batch(samples, targets, eps, above, _COVER_TIME, _blocks(rows))
+        res = _instances_batch(samples, targets, eps, above, _COVER_TIME, _mitm.blocks(rows))
         out[start : start + rows] = res[:, 0].astype(np.int64)
     return out
 
@@ -598,7 +597,9 @@ def vector_success_probability(n, d, eps, trials, seed=0) -> Estimate:
     successes = 0
     above = _above(eps)
     for _, targets, samples in _chunks(n, d, trials, seed):
-        res = _instances_batch(samples, targets, eps, above, _WITHIN, _blocks(targets.shape[0]))
+        res = _instances_batch(
+            samples, targets, eps, above, _WITHIN, _mitm.blocks(targets.shape[0])
+        )
         successes += int(np.count_nonzero(res[:, 0]))
     low, high = wilson_interval(successes, trials)
     return Estimate(successes / trials, low, high, successes, trials)
@@ -657,10 +658,10 @@ def _check_cube(n: int, d: int, copies: int, what: str) -> None:
     if n > 40:
         raise ValueError(f"{what}: n={n} vectors is too many to list all 2^n sums (n <= 40)")
     need = copies * 8 * d * (1 << n)
-    if need > MAX_MEMORY_BYTES:
+    if need > solve.MAX_MEMORY_BYTES:
         raise ValueError(
             f"{what}: n={n} needs about {need / 2**30:.1f} GiB of subset sums, more than "
-            f"the {MAX_MEMORY_BYTES / 2**30:.0f} GiB allowed (rsslib.solve.MAX_MEMORY_BYTES)"
+            f"the {solve.MAX_MEMORY_BYTES / 2**30:.0f} GiB allowed (rsslib.solve.MAX_MEMORY_BYTES)"
         )
 
 
@@ -731,7 +732,7 @@ def cube_cover_times(n_max, d, eps, spacing, trials, seed=0) -> tuple[np.ndarray
     out = np.empty((trials, 2), dtype=np.int64)
     for start, _, samples in _chunks(n_max, d, trials, seed):
         rows = samples.shape[0]
-        out[start : start + rows] = _cube_cover_batch(samples, eps, h, m, _blocks(rows))
+        out[start : start + rows] = _cube_cover_batch(samples, eps, h, m, _mitm.blocks(rows))
     return out[:, 0].copy(), out[:, 1].copy()
 
 

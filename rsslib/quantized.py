@@ -34,8 +34,7 @@ from functools import partial
 
 import numpy as np
 
-from rsslib._validate import as_count, as_generator, as_sample, as_seed
-from rsslib.distributions import _as_rng
+from rsslib._validate import as_count, as_generator, as_rng, as_sample, as_seed
 from rsslib.montecarlo import cover_times
 
 #: Largest M accepted (the FFT of the first moment has about 4 n M entries).
@@ -60,7 +59,7 @@ def grid_uniform(n, rng, half_width) -> np.ndarray:
     """
     n = as_count(n, "n")
     M = _half_width(half_width)
-    return _as_rng(rng).integers(-M, M, n, endpoint=True).astype(np.float64)
+    return as_rng(rng).integers(-M, M, n, endpoint=True).astype(np.float64)
 
 
 def grid_sampler(half_width):

@@ -46,13 +46,13 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from rsslib import _mitm
 from rsslib._jit import jit, parallel_jit
 from rsslib._validate import as_finite_real, as_sample
 
-#: Refuse work whose buffers would exceed this many bytes in total.
+#: Refuse work whose buffers would exceed this many bytes in total (the solvers of
+#: :mod:`rsslib.sparsest` and :mod:`rsslib.multidim` read it here too, at call time).
 MAX_MEMORY_BYTES = 4 * 2**30
-#: Bitmasks are int64: at most 62 values per instance.
-_MAX_BITS = 62
 
 
 # ---------------------------------------------------------------------------------------
@@ -268,22 +268,8 @@ def _workspace_bytes(n: int) -> int:
     return 8 * 8 * ((1 << max((n + 1) // 2 - 1, 0)) + 1)
 
 
-def _check_size(n: int, copies: int, what: str, workspace=None) -> None:
-    """Refuse n beyond the solver's limit, or buffers (``workspace(n)`` bytes per copy,
-    this solver's by default) beyond ``MAX_MEMORY_BYTES``."""
-    if n > _MAX_BITS:
-        raise ValueError(f"{what}: n={n} values exceeds the solver's limit of {_MAX_BITS}")
-    need = copies * (workspace or _workspace_bytes)(n)
-    if need > MAX_MEMORY_BYTES:
-        raise ValueError(
-            f"{what}: n={n} needs about {need / 2**30:.1f} GiB of meet-in-the-middle buffers "
-            f"({copies} at once), more than the {MAX_MEMORY_BYTES / 2**30:.0f} GiB allowed "
-            "(rsslib.solve.MAX_MEMORY_BYTES); use fewer values per instance"
-        )
-
-
-def _blocks(count: int) -> int:
-    return max(1, min(count, 4 * numba.get_num_threads()))
+def _check_size(n: int, copies: int, what: str) -> None:
+    _mitm.check_size(n, copies, what, _workspace_bytes, MAX_MEMORY_BYTES)
 
 
 # ---------------------------------------------------------------------------------------
@@ -328,7 +314,7 @@ def _best_subsets_rows(x, t, threads=None):
     from rsslib.sweeps import limit_numba_threads
 
     limit_numba_threads(threads)
-    return _solve_batch(x, t, _blocks(x.shape[0]))
+    return _solve_batch(x, t, _mitm.blocks(x.shape[0]))
 
 
 def best_subsets(samples, targets, executor=None, threads=None) -> tuple[np.ndarray, np.ndarray]:
@@ -359,7 +345,7 @@ def best_subsets(samples, targets, executor=None, threads=None) -> tuple[np.ndar
     t = as_sample(targets, "targets")
     if t.size != m:
         raise ValueError(f"targets must have one entry per row of samples ({m}), got {t.size}")
-    blocks = _blocks(m)
+    blocks = _mitm.blocks(m)
     _check_size(n, min(blocks, numba.get_num_threads()), "best_subsets")
     if m == 0:
         return np.zeros((0, n), dtype=bool), np.zeros(0)
@@ -388,4 +374,4 @@ def best_subsets_for_targets(sample, targets) -> tuple[np.ndarray, np.ndarray]:
     _check_size(x.size, 1, "best_subsets_for_targets")
     if t.size == 0:
         return np.zeros((0, x.size), dtype=bool), np.zeros(0)
-    return _solve_shared(x, t, _blocks(t.size))
+    return _solve_shared(x, t, _mitm.blocks(t.size))

@@ -54,13 +54,11 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from rsslib import _mitm, solve
 from rsslib._jit import jit, parallel_jit
 from rsslib._validate import as_count, as_finite_real, as_positive_real, as_sample
-from rsslib.solve import _blocks
-from rsslib.solve import _check_size as _solver_check_size
 
 #: Bitmasks are int64: at most 62 values per instance.
-_MAX_BITS = 62
 #: Sizes tried before the full groups are built (see :func:`_search_sizes`).
 SMALL_SIZES = 4
 
@@ -297,7 +295,7 @@ def _workspace_bytes(n: int) -> int:
 
 
 def _check_size(n: int, copies: int, what: str) -> None:
-    _solver_check_size(n, copies, what, _workspace_bytes)
+    _mitm.check_size(n, copies, what, _workspace_bytes, solve.MAX_MEMORY_BYTES)
 
 
 def _batch_inputs(samples, targets, what: str):
@@ -309,7 +307,7 @@ def _batch_inputs(samples, targets, what: str):
     t = as_sample(targets, "targets")
     if t.size != m:
         raise ValueError(f"targets must have one entry per row of samples ({m}), got {t.size}")
-    _check_size(n, min(_blocks(m), numba.get_num_threads()), what)
+    _check_size(n, min(_mitm.blocks(m), numba.get_num_threads()), what)
     return x, t
 
 
@@ -383,7 +381,7 @@ def sparsest_subsets(samples, targets, eps) -> tuple[np.ndarray, np.ndarray, np.
     m, n = x.shape
     if m == 0:
         return np.zeros((0, n), dtype=bool), np.zeros(0), np.zeros(0, dtype=bool)
-    return _solve_batch(x, t, e, 0, n, _blocks(m))
+    return _solve_batch(x, t, e, 0, n, _mitm.blocks(m))
 
 
 def best_subset_of_size(sample, target, k, at_most=False) -> tuple[np.ndarray, float]:
@@ -429,5 +427,5 @@ def best_subsets_of_size(samples, targets, k, at_most=False) -> tuple[np.ndarray
     k = _size(k, n)
     if m == 0:
         return np.zeros((0, n), dtype=bool), np.zeros(0)
-    masks, errors, _ = _solve_batch(x, t, -1.0, 0 if at_most else k, k, _blocks(m))
+    masks, errors, _ = _solve_batch(x, t, -1.0, 0 if at_most else k, k, _mitm.blocks(m))
     return masks, errors

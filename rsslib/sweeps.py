@@ -10,14 +10,22 @@ this process (:class:`InlineExecutor`), on a process pool, or on a dask cluster
 
 Progress is shown with tqdm on a terminal and is silent otherwise (CI, pipes, notebooks),
 unless asked for explicitly.
+
+Where a sweep runs and where it writes: :func:`open_executor` turns the ``--workers`` /
+``--dask`` options of ``python -m rsslib`` and of the scripts into an executor
+(:func:`local_cluster` for a dask cluster on this machine), and :func:`atomic_output`
+writes a result file so that an interrupted run leaves nothing half-written.
 """
 
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import os
 import sys
+import tempfile
 from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
 
 import numpy as np
 
@@ -155,3 +163,109 @@ def run_tasks(
         if bar is not None:
             bar.close()
     return results
+
+
+# ---------------------------------------------------------------------------------------
+# executors and output files of the sweeps (the CLI's, the scripts', the benchmarks')
+# ---------------------------------------------------------------------------------------
+class CliError(Exception):
+    """A user error in a sweep's options: ``python -m rsslib`` prints it as one line and
+    exits with status 2, having written nothing."""
+
+
+@contextlib.contextmanager
+def open_executor(workers: int | None, dask: str | None):
+    """Yield ``(executor, threads_per_chunk, description)`` for the CLI's options.
+
+    ``workers=None, dask=None``: :class:`InlineExecutor`; ``workers=K``: K spawned local
+    processes; ``dask="local"``: :func:`local_cluster`; ``dask="tcp://..."``: a running
+    scheduler.
+    """
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    cores = os.cpu_count() or 1
+    if dask is None:
+        if workers is None:
+            yield InlineExecutor(), None, "in this process"
+            return
+        context = multiprocessing.get_context("spawn")  # numba's threads do not survive fork
+        with ProcessPoolExecutor(workers, mp_context=context) as pool:
+            yield pool, max(1, cores // workers), f"{workers} local processes"
+        return
+    try:
+        from distributed import Client
+    except ImportError as exc:  # pragma: no cover - distributed is a requirement
+        raise CliError("--dask needs the 'distributed' package") from exc
+    if dask == "local":
+        n = workers or cores
+        with local_cluster(n) as client:
+            yield client.get_executor(), max(1, cores // n), f"dask LocalCluster, {n} workers"
+        return
+    if workers is not None:
+        raise CliError("--workers applies to local pools; a dask scheduler has its own workers")
+    if not dask.startswith(("tcp://", "tls://", "inproc://", "ws://", "wss://")):
+        raise CliError(
+            f"--dask must be 'local' or a scheduler address like tcp://HOST:PORT, got {dask!r}"
+        )
+    try:
+        client = Client(dask, timeout="10s")
+    except (OSError, TimeoutError) as exc:
+        raise CliError(f"could not reach the dask scheduler at {dask}: {exc}") from exc
+    with client:
+        count = len(client.scheduler_info().get("workers", {}))
+        yield client.get_executor(), None, f"dask scheduler {dask}, {count} workers"
+
+
+#: Environment of the worker processes of a local dask cluster. dask's default adds
+#: MALLOC_TRIM_THRESHOLD_=65536, which makes the interval kernels' many large allocations
+#: 25-40% slower (benchmarks/bench_scaleout.py); the thread limits stay.
+LOCAL_WORKER_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+
+
+@contextlib.contextmanager
+def local_cluster(workers: int):
+    """A dask LocalCluster of single-threaded worker processes, and its Client.
+
+    dask's nannies write their workers' environment into this process's ``os.environ``
+    (and leave it there); it is restored on exit, so that process pools started later do
+    not inherit it.
+    """
+    import dask
+    from distributed import Client, LocalCluster
+
+    saved = dict(os.environ)
+    try:
+        with (
+            dask.config.set({"distributed.nanny.pre-spawn-environ": LOCAL_WORKER_ENV}),
+            LocalCluster(
+                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+            ) as cluster,
+            Client(cluster) as client,
+        ):
+            yield client
+    finally:
+        for key in set(os.environ) - set(saved):
+            del os.environ[key]
+        os.environ.update(saved)
+
+
+@contextlib.contextmanager
+def atomic_output(path: Path):
+    """Yield a temporary path next to ``path``; rename it to ``path`` on success only."""
+    path = Path(path)
+    if path.is_dir():
+        raise CliError(f"--out {path} is a directory")
+    if not path.parent.is_dir():
+        raise CliError(f"--out: folder {path.parent} does not exist")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; give it a normal mode
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)

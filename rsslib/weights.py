@@ -1,21 +1,12 @@
-"""Which random weights? Samplers, and approximation with a *relative* tolerance.
+"""Which random weights? Approximation with a *relative* tolerance, and the samplers.
 
 Part IV of the book compares four laws for the random values of a Random Subset Sum
-instance (equivalently, for the entries of the random network that is pruned):
-
-- ``"uniform"``: uniform on [-1, 1] (Definition 2.1 (thesis Problem 4));
-- ``"product"``: the product of two independent uniforms on [-1, 1]
-  (Lemma 3.4 (thesis Lemma 11));
-- ``"gaussian"``: centred normal, by default with the variance 1/3 of the uniform;
-- ``"hyperbolic"``: the law of Orseau, Hutter and Rivasplata (NeurIPS 2020, "Logarithmic
-  pruning is all you need"): a fair random sign times a magnitude with density
-  proportional to ``1/t`` on ``[low, high]`` (log-uniform), that is
-
-      f(x) = 1 / (2 ln(high / low) |x|)   for low <= |x| <= high,   0 otherwise.
-
-Every sampler has the signature ``(n, rng, **params)``; :func:`sampler` binds the
-parameters and returns a picklable callable ``(n, rng)`` that :func:`rsslib.draw`,
-:func:`rsslib.cover_times` and :func:`relative_cover_times` accept as ``dist``.
+instance: uniform, product of two uniforms, Gaussian and the hyperbolic law of Orseau,
+Hutter and Rivasplata (2020). Their samplers live in :mod:`rsslib.distributions` (the one
+registry, :data:`~rsslib.distributions.SAMPLERS`) and are re-exported here under the names
+the book uses (``weights.sampler``, ``weights.hyperbolic``, ...). Pruning the digits CNN
+from random networks of each law is :func:`rsslib.slth.digits_sweep.prune_digits`
+(``weights.prune_digits`` still finds it, importing :mod:`rsslib.slth` only when asked).
 
 Relative tolerance
 ------------------
@@ -40,127 +31,38 @@ exact (no discretisation of the targets), and costs what an absolute check at to
 from __future__ import annotations
 
 import math
-from functools import partial
 
 import numba
 import numpy as np
 
-from rsslib._jit import jit, parallel_jit
-from rsslib._validate import as_count, as_generator, as_int_seed, as_positive_real, as_sample
-from rsslib.approximable import (
-    _check_memory,
-    _initial,
-    _interval_bound,
-    _union_with_shift,
-    _zones,
+from rsslib import approximable
+from rsslib._intervals import (
+    INITIAL_CAPACITY,
+    check_memory,
+    initial,
+    interval_bound,
+    step,
+    zones,
 )
-from rsslib.distributions import _as_rng, draw
+from rsslib._jit import jit, parallel_jit
+from rsslib._validate import as_count, as_generator, as_positive_real, as_sample
 
-#: Standard deviation of the default Gaussian: the uniform on [-1, 1] has variance 1/3.
-GAUSSIAN_SCALE = 1.0 / math.sqrt(3.0)
+# the samplers, re-exported: the book calls them as weights.sampler, weights.hyperbolic, ...
+from rsslib.distributions import (  # noqa: F401
+    GAUSSIAN_SCALE,
+    SAMPLERS,
+    draw,
+    gaussian,
+    hyperbolic,
+    hyperbolic_cdf,
+    hyperbolic_density,
+    product,
+    sampler,
+    uniform,
+)
+
 #: Trials drawn and processed per chunk by :func:`relative_cover_times`.
 CHUNK = 1024
-
-
-# ---------------------------------------------------------------------------------------
-# samplers
-# ---------------------------------------------------------------------------------------
-def uniform(n, rng) -> np.ndarray:
-    """``n`` values uniform on [-1, 1] (the same stream as ``rsslib.draw(n, "uniform")``)."""
-    n = as_count(n, "n")
-    return _as_rng(rng).uniform(-1.0, 1.0, n)
-
-
-def product(n, rng) -> np.ndarray:
-    """``n`` products of two independent uniforms on [-1, 1].
-
-    Lemma 3.4 (thesis Lemma 11) shows they are super-uniform.
-    """
-    n = as_count(n, "n")
-    rng = _as_rng(rng)
-    return rng.uniform(-1.0, 1.0, n) * rng.uniform(-1.0, 1.0, n)
-
-
-def gaussian(n, rng, scale=GAUSSIAN_SCALE) -> np.ndarray:
-    """``n`` centred normal values with standard deviation ``scale`` (default 1/sqrt(3))."""
-    n = as_count(n, "n")
-    scale = as_positive_real(scale, "scale")
-    return _as_rng(rng).normal(0.0, scale, n)
-
-
-def _hyperbolic_params(low, high):
-    low = as_positive_real(low, "low")
-    high = as_positive_real(high, "high")
-    if not low < high:
-        raise ValueError(f"low must be < high, got low={low:g}, high={high:g}")
-    return low, high
-
-
-def hyperbolic(n, rng, low, high=1.0) -> np.ndarray:
-    """``n`` values of the hyperbolic law of Orseau, Hutter and Rivasplata (2020).
-
-    A fair random sign times a log-uniform magnitude on ``[low, high]``: the magnitude is
-    ``low * (high / low) ** U`` with ``U`` uniform on [0, 1], so its density is
-    ``1 / (t ln(high / low))`` and the signed value has density
-    ``1 / (2 ln(high / low) |x|)`` on ``low <= |x| <= high``.
-
-    Parameters
-    ----------
-    n : int
-        Number of values, >= 0.
-    rng : numpy.random.Generator
-        Draws the n magnitudes first, then the n signs.
-    low, high : float
-        Support of the magnitude, ``0 < low < high``.
-    """
-    n = as_count(n, "n")
-    low, high = _hyperbolic_params(low, high)
-    rng = _as_rng(rng)
-    magnitude = low * np.exp(rng.uniform(0.0, 1.0, n) * math.log(high / low))
-    sign = 2.0 * rng.integers(0, 2, n) - 1.0
-    return sign * magnitude
-
-
-def hyperbolic_density(x, low, high=1.0) -> np.ndarray:
-    """Density ``1 / (2 ln(high / low) |x|)`` on ``low <= |x| <= high``, 0 elsewhere."""
-    low, high = _hyperbolic_params(low, high)
-    t = np.abs(np.atleast_1d(as_sample(np.ravel(x), "x")))
-    out = np.zeros_like(t)
-    inside = (t >= low) & (t <= high)
-    out[inside] = 1.0 / (2.0 * math.log(high / low) * t[inside])
-    return out
-
-
-def hyperbolic_cdf(x, low, high=1.0) -> np.ndarray:
-    """``P(X <= x)`` for the hyperbolic law: ``1/2 + sign(x) F(|x|) / 2`` with
-    ``F(t) = ln(t / low) / ln(high / low)`` clipped to [0, 1] (F is the magnitude's CDF)."""
-    low, high = _hyperbolic_params(low, high)
-    v = np.atleast_1d(as_sample(np.ravel(x), "x"))
-    t = np.abs(v)
-    with np.errstate(divide="ignore"):
-        mag = np.clip(np.log(np.maximum(t, 1e-300) / low) / math.log(high / low), 0.0, 1.0)
-    return np.where(v >= 0, 0.5 + 0.5 * mag, 0.5 - 0.5 * mag)
-
-
-SAMPLERS = {"uniform": uniform, "product": product, "gaussian": gaussian, "hyperbolic": hyperbolic}
-
-
-def sampler(name, **params):
-    """A ``dist`` callable ``(n, rng)`` for one of :data:`SAMPLERS`, parameters bound.
-
-    ``sampler("hyperbolic", low=1e-3)`` draws the hyperbolic law on [1e-3, 1];
-    ``sampler("gaussian", scale=1.0)`` the standard normal. The result is a
-    ``functools.partial`` (picklable, so it can run on a process pool). The parameters
-    are checked here, once, by a trial draw of no values.
-    """
-    if name not in SAMPLERS:
-        raise ValueError(f"name must be one of {tuple(SAMPLERS)}, got {name!r}")
-    fn = partial(SAMPLERS[name], **params)
-    try:
-        fn(0, np.random.default_rng(0))
-    except TypeError as exc:
-        raise ValueError(f"params: {exc}") from exc
-    return fn
 
 
 # ---------------------------------------------------------------------------------------
@@ -207,22 +109,16 @@ def _relative_cover_time(sample, eps, low, high):
     """First k whose prefix serves every low <= |z| <= high within eps |z| (n + 1: never)."""
     tau = eps * low
     top = high * (1.0 + eps) + tau  # sums beyond high (1 + eps) serve no target
-    zlo, zhi = _zones(sample, -top, top)
-    capacity = 64
-    lo, hi, m = _initial(tau, zlo[0], zhi[0], capacity)
+    zlo, zhi = zones(sample, -top, top)
+    capacity = INITIAL_CAPACITY
+    lo, hi, m = initial(tau, zlo[0], zhi[0], capacity)
     out_lo = np.empty(capacity)
     out_hi = np.empty(capacity)
     if _relatively_covered(lo, hi, m, eps, tau, low, high):
         return 0
     n = sample.size
     for k in range(1, n + 1):
-        if 2 * m > out_lo.size:
-            capacity = max(2 * m, 2 * out_lo.size)
-            out_lo = np.empty(capacity)
-            out_hi = np.empty(capacity)
-        m = _union_with_shift(lo, hi, m, sample[k - 1], zlo[k], zhi[k], out_lo, out_hi)
-        lo, out_lo = out_lo, lo
-        hi, out_hi = out_hi, hi
+        lo, hi, m, out_lo, out_hi = step(lo, hi, m, sample[k - 1], zlo[k], zhi[k], out_lo, out_hi)
         if _relatively_covered(lo, hi, m, eps, tau, low, high):
             return k
     return n + 1
@@ -254,8 +150,9 @@ def _check_relative_memory(x, eps, low, high, copies=1):
     tau = eps * low
     top = high * (1.0 + eps) + tau
     if x.shape[-1]:
-        bound = _interval_bound(x, tau, (-top, top))
-        _check_memory(copies * bound, f"n={x.shape[-1]}, eps={eps:g}, low={low:g}")
+        bound = copies * interval_bound(x, tau, (-top, top))
+        what = f"n={x.shape[-1]}, eps={eps:g}, low={low:g}"
+        check_memory(bound, what, approximable.MAX_MEMORY_BYTES)
 
 
 def relative_cover_time(sample, eps, low, high=1.0) -> int:
@@ -334,66 +231,6 @@ def critical_from_times(times, n, level) -> int | None:
     return k if k <= n else None
 
 
-# ---------------------------------------------------------------------------------------
-# the network consequence: the digits CNN pruned from random networks of each law
-# ---------------------------------------------------------------------------------------
-def prune_digits(dist, factor, seed, max_terms=24, top=0.25, max_subset=None) -> dict:
-    """Prune a random network whose entries follow ``dist`` into the digits CNN.
-
-    The construction of Part III's ablation at its "rescaled" step
-    (:func:`rsslib.slth.digits_sweep.ablation_row` with variant ``"rescaled"``): each of
-    the three convolutions is replaced by a random pair with the same number of hidden
-    channels per output, at most ``factor`` times the layer's size in all
-    (:func:`~rsslib.slth.construct.blocks_for_factor`), V scaled so that each layer's
-    largest weight is a quarter of the random scale, and every weight solved exactly
-    from at most ``max_terms`` products (``top`` = 1/4 and ``max_terms`` = 24 are Part
-    III's choices). Only the law of U and V changes: ``dist=None``
-    is the torch uniform draw of Part III (bit for bit), a callable ``(n, rng)`` draws U
-    then V from ``np.random.default_rng(seed)``. ``max_subset`` caps the number of
-    products per weight (the sparse tickets chapter; see
-    :func:`~rsslib.slth.construct.prune_network`).
-
-    Returns
-    -------
-    dict
-        ``factor`` (the random network's size over the target's), ``blocks``,
-        ``relative_error`` (max |f - N| / max |f| over the 450 test images),
-        ``agreement``, ``pruned_accuracy``, ``target_accuracy``, ``max_weight_errors``,
-        ``kept`` (entries of the pruned pairs left non-zero), ``random_size`` (entries of
-        the random pairs) and ``target_size`` (weights of the target's pruned layers).
-    """
-    from rsslib.slth.construct import (
-        blocks_for_factor,
-        layer_scales,
-        prune_network,
-        random_network,
-    )
-    from rsslib.slth.digits_sweep import load, network
-    from rsslib.slth.layered import collapse
-    from rsslib.slth.lenet import compare, logits
-
-    factor = as_positive_real(factor, "factor")
-    seed = as_int_seed(seed)
-    max_terms = as_count(max_terms, "max_terms", minimum=1)
-    top = as_positive_real(top, "top")
-    filters, x_test, y_test = load()
-    target = network(filters)
-    blocks = blocks_for_factor(target, factor)
-    net = random_network(target, blocks, seed=seed, scales=layer_scales(target, top), dist=dist)
-    pruned, report = prune_network(net, target, max_terms=max_terms, max_subset=max_subset)
-    result = compare(logits(target, x_test), logits(collapse(pruned), x_test), y_test)
-    weighted = target.weighted()
-    return {
-        "factor": net.parameter_count(weighted) / target.parameter_count(weighted),
-        "blocks": blocks,
-        **result,
-        "max_weight_errors": [r["max_weight_error"] for r in report],
-        "kept": sum(r["kept"] for r in report),
-        "random_size": sum(r["total"] for r in report),
-        "target_size": target.parameter_count(weighted),
-    }
-
-
 def greedy_residuals(samples, targets) -> np.ndarray:
     """What a greedy "binary decomposition" leaves of each target.
 
@@ -428,3 +265,13 @@ def greedy_residuals(samples, targets) -> np.ndarray:
         v = ordered[:, j]
         res = np.where(np.abs(res - v) < np.abs(res), res - v, res)
     return res
+
+
+def __getattr__(name):
+    # prune_digits moved to rsslib.slth.digits_sweep (core modules do not import rsslib.slth);
+    # the book's notebooks import it from here, so the name still resolves, lazily
+    if name == "prune_digits":
+        from rsslib.slth.digits_sweep import prune_digits
+
+        return prune_digits
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

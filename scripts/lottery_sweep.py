@@ -17,9 +17,8 @@ import csv
 import sys
 from pathlib import Path
 
-from rsslib.__main__ import atomic_output, open_executor
 from rsslib.slth import lottery
-from rsslib.sweeps import run_tasks
+from rsslib.sweeps import atomic_output, open_executor, run_tasks
 
 
 def run(kind: str, seed: int, arg, rounds: int, epochs: int) -> list[dict]:

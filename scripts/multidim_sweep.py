@@ -37,8 +37,7 @@ import numpy as np
 
 from rsslib import cover_time
 from rsslib import multidim as md
-from rsslib.__main__ import atomic_output, open_executor
-from rsslib.sweeps import limit_numba_threads, run_tasks
+from rsslib.sweeps import atomic_output, limit_numba_threads, open_executor, run_tasks
 
 DATA = Path(__file__).resolve().parents[1] / "book" / "beyond" / "data"
 DIMENSIONS = (1, 2, 3)

@@ -13,10 +13,11 @@ k = 1 is read off the exact covering probability
 thousands, where simulation is slow and the closed form is exact.
 
 Network part -> book/beyond/data/sparse_tickets_network.csv. The digits CNN
-(rsslib.weights.prune_digits, Part III's construction, uniform weights) and LeNet-5's two
-convolutions on Fashion-MNIST (rsslib.slth.lenet.measure, the "balanced" variant, no
-compensation) pruned from random networks of a grid of sizes, each weight approximated by
-the best subset of at most ``cap`` products (``cap`` empty: no limit), three seeds.
+(rsslib.slth.digits_sweep.prune_digits, Part III's construction, uniform weights) and
+LeNet-5's two convolutions on Fashion-MNIST (rsslib.slth.lenet.measure, the "balanced"
+variant, no compensation) pruned from random networks of a grid of sizes, each weight
+approximated by the best subset of at most ``cap`` products (``cap`` empty: no limit),
+three seeds.
 """
 
 from __future__ import annotations
@@ -32,8 +33,9 @@ import numpy as np
 import torch
 
 import rsslib
-from rsslib import fixed_size, weights
-from rsslib.__main__ import atomic_output
+from rsslib import fixed_size
+from rsslib.slth import digits_sweep
+from rsslib.sweeps import atomic_output
 
 DATA = Path(__file__).resolve().parents[1] / "book" / "beyond" / "data"
 TRIALS = 400
@@ -149,7 +151,7 @@ def net_row(name: str, r: dict, random_size: int, target_size: int) -> dict:
 
 
 def digits_row(budget: float, cap, seed: int) -> dict:
-    r = weights.prune_digits(None, budget, seed, max_subset=cap)
+    r = digits_sweep.prune_digits(None, budget, seed, max_subset=cap)
     return net_row("digits", r, r["random_size"], r["target_size"])
 
 

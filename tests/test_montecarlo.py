@@ -1,3 +1,5 @@
+import math
+
 import numpy as np
 import pytest
 
@@ -45,14 +47,37 @@ def test_cover_times_agree_with_single_sample_cover_time():
     assert times.tolist() == [rsslib.cover_time(s, 0.05) for s in samples]
 
 
-def test_critical_n_is_the_quantile_of_cover_times():
-    eps, trials = 0.05, 400
-    n_c = rsslib.critical_n(eps, 0.9, trials, seed=2)
-    assert rsslib.success_probability(n_c, eps, trials, seed=2).p >= 0.9 or n_c > 0
-    # with common samples the estimate is monotone: check against cover times directly
-    times = rsslib.cover_times(64, eps, trials, seed=2)
-    assert np.mean(times <= n_c) >= 0.9
-    assert np.mean(times <= n_c - 1) < 0.9
+def brute_cover_time(x, eps):
+    """First k such that the 2^k subset sums of x[:k], widened by eps, cover [-1, 1]."""
+    sums = np.zeros(1)
+    for k in range(len(x) + 1):
+        if k:
+            sums = np.concatenate([sums, sums + x[k - 1]])
+        reach = -1.0  # [-1, reach] is covered by the sums seen so far, in increasing order
+        for s in np.sort(sums):
+            if s - eps > reach:
+                break
+            reach = max(reach, s + eps)
+        if reach >= 1.0:
+            return k
+    return len(x) + 1
+
+
+def test_critical_n_is_the_level_quantile_of_brute_force_cover_times():
+    eps, level, trials = 0.1, 0.9, 60
+    rows = np.random.default_rng(2).uniform(-1.0, 1.0, (trials, 64))
+
+    def prefixes(total, rng):
+        # trial r's sample is always a prefix of rows[r], whatever length is asked for
+        return rows[:, : total // trials].reshape(-1).copy()
+
+    times = np.array([brute_cover_time(r, eps) for r in rows])
+    expected = int(np.sort(times)[math.ceil(level * trials) - 1])
+    n_c = rsslib.critical_n(eps, level, trials, dist=prefixes)
+    assert n_c == expected
+    # the definition: the smallest n whose estimated success probability reaches the level
+    assert rsslib.success_probability(n_c, eps, trials, dist=prefixes).p >= level
+    assert rsslib.success_probability(n_c - 1, eps, trials, dist=prefixes).p < level
 
 
 def test_success_grows_with_n_and_respects_packing():

@@ -127,7 +127,6 @@ CALLS = {
         3, 2, draws=2, seed=s
     ),
     "weights.relative_cover_times": lambda s: weights.relative_cover_times(3, 0.5, 0.5, 2, seed=s),
-    "weights.prune_digits": lambda s: weights.prune_digits(None, 2.0, seed=s),
     "sweeps.chunk_seeds": lambda s: sweeps.chunk_seeds(seed=s, count=2),
     "slth.network.random_cnn": lambda s: network.random_cnn([1, 2], [3], [2], seed=s),
     "slth.error.sup_error": lambda s: error.sup_error(*_pruned_pair(), size=3, seed=s),
@@ -151,6 +150,7 @@ CALLS = {
         *_digits(), block=1, seed=s, variant="theorem"
     ),
     "slth.digits_sweep.ablation_row": lambda s: digits_sweep.ablation_row("literal", 2.0, seed=s),
+    "slth.digits_sweep.prune_digits": lambda s: digits_sweep.prune_digits(None, 2.0, seed=s),
     "slth.lenet.measure_network": lambda s: lenet.measure_network(
         _digits_network(), (0, 1, 2), 2.0, s, "literal", None, *_digits()[1:]
     ),

@@ -1,4 +1,5 @@
 import itertools
+import math
 
 import numpy as np
 import pytest
@@ -62,13 +63,29 @@ def test_random_cnn_has_the_shapes_of_theorem_31():
     assert all(torch.equal(a, b) for a, b in zip(net.filters, again.filters, strict=True))
 
 
-def test_required_width_formula():
-    widths = slth.required_width([1, 4, 2], [3, 5], eps=0.01, C=2.0)
-    expected = [
-        np.ceil(2 * 4 * np.log(1 * 4 * 9 * 2 / 0.01)),
-        np.ceil(2 * 2 * np.log(4 * 2 * 25 * 2 / 0.01)),
-    ]
-    assert widths == [int(w) for w in expected]
+@pytest.mark.parametrize(
+    ("channels", "kernels", "eps", "C", "expected"),
+    [
+        # 2*4*ln(1*4*9*2 / 0.01) = 8 ln 7200 = 71.05; 2*2*ln(4*2*25*2 / 0.01) = 4 ln 40000 = 42.39
+        ([1, 4, 2], [3, 5], 0.01, 2.0, [72, 43]),
+        # 16 ln(3*16*25*3 / 0.05) = 16 ln 72000 = 178.95; 16 ln(16*16*9*3 / 0.05) = 189.39;
+        # 10 ln(16*10*9*3 / 0.05) = 10 ln 86400 = 113.67
+        ([3, 16, 16, 10], [5, 3, 3], 0.05, 1.0, [179, 190, 114]),
+        # 3 ln(1*1*4*1 / 0.5) = 3 ln 8 = 6.24
+        ([1, 1], [2], 0.5, 3.0, [7]),
+    ],
+)
+def test_required_width_against_hand_computed_widths(channels, kernels, eps, C, expected):
+    # n_i = ceil(C c_i ln(c_{i-1} c_i d_i^2 l / eps)), Theorem 31, evaluated by hand
+    assert slth.required_width(channels, kernels, eps=eps, C=C) == expected
+
+
+def test_required_width_grows_by_c_i_per_factor_e_of_one_over_eps():
+    # the width is logarithmic in 1/eps: dividing eps by e^k adds C c_i k to every layer
+    base = slth.required_width([1, 4, 2], [3, 5], eps=0.01, C=2.0)
+    for k in (1, 3, 10):
+        finer = slth.required_width([1, 4, 2], [3, 5], eps=0.01 * math.exp(-k), C=2.0)
+        assert finer == [base[0] + 8 * k, base[1] + 4 * k]
 
 
 def tiny_problem(seed=0, width=12, c0=1, c1=2, d=2, depth=1):
@@ -128,27 +145,47 @@ def test_pruned_network_keeps_random_entries_and_respects_the_structure():
     torch.testing.assert_close(first_pair(X), slth.conv(L[0], X), rtol=0, atol=1e-12)
 
 
-def test_proof_budgets_compose_to_at_most_eps():
-    # Theorem 31's recursion: per-layer errors delta_i <= eps / (2l) give a network error
-    # of at most prod(1 + delta_i) - 1 = (1 + eps/(2l))^l - 1 <= exp(eps/2) - 1 <= eps
-    for depth in range(1, 201):
-        eps = np.linspace(1e-4, 1.0, 200)
-        composed = (1 + eps / (2 * depth)) ** depth - 1
-        assert np.all(composed <= np.expm1(eps / 2) + 1e-15)
-        assert np.all(composed <= eps)
-    # the budget eps / l per layer (without the 2) does not compose to eps
-    assert (1 + 0.01 / 3) ** 3 - 1 == pytest.approx(0.010033, abs=1e-6)
-    assert (1 + 0.01 / 3) ** 3 - 1 > 0.01
+def pair_computing(L):
+    """A pruned pair (U >= 0, V) whose effective filter is ``L``: one hidden channel per
+    entry of a filter, U its indicator, V the entry's value."""
+    m = L[0].numel()
+    U = torch.eye(m, dtype=torch.float64).reshape(m, *L.shape[1:])
+    return [U, L.reshape(L.shape[0], m, 1, 1).clone()]
 
 
-def test_report_budgets_are_those_of_the_proof():
-    net, targets = tiny_problem(3, width=24, c0=2, c1=3, d=2, depth=2)
-    _, report = slth.prune(net, targets, eps=0.05)
-    for i, r in enumerate(report):
-        c1, c0, d, _ = targets[i].shape
-        assert r["budget"] == pytest.approx(0.05 / (2 * 2 * c1 * d * d * c0))
-        assert r["layer_budget"] == pytest.approx(0.05 / 4)
-        assert r["within_budget"] == (r["max_weight_error"] <= r["budget"])
+@pytest.mark.parametrize("depth", [1, 2, 3, 5])
+def test_budgets_keep_the_worst_network_within_eps_and_are_not_twice_too_small(depth):
+    # one channel per layer, filters of l1 norm 1: the case where the proof's recursion is
+    # tight. Every weight of every layer misses its target by exactly the reported budget,
+    # all in the same direction (the worst case for the sup error over inputs in [0, 1]).
+    eps = 0.1
+    net, targets = tiny_problem(depth, width=8, c0=1, c1=1, d=2, depth=depth)
+    _, report = slth.prune(net, targets, eps=eps)
+
+    def missing_by(per_weight):
+        filters = []
+        for K, w in zip(targets, per_weight, strict=True):
+            filters += pair_computing(K - w)
+        return filters
+
+    worst = missing_by([r["budget"] for r in report])
+    res = slth.sup_error(targets, worst, steps=0)
+    # each layer then errs by its layer budget per unit of input, and the certificate of
+    # the whole network (an upper bound on its sup error) stays within eps
+    assert res["per_layer"] == pytest.approx([r["layer_budget"] for r in report], rel=1e-12)
+    assert res["certified"] <= eps
+    X = torch.tensor(list(itertools.product((0.0, 1.0), repeat=9)), dtype=torch.float64)
+    X = X.reshape(-1, 1, 3, 3)
+    with torch.no_grad():
+        measured = float((slth.SimpleCNN(targets)(X) - slth.SimpleCNN(worst)(X)).abs().max())
+    assert 0 < measured <= res["certified"] * (1 + 1e-12)
+    # twice the budget (eps / l per layer, without the proof's 2) no longer composes to eps:
+    # (1 + eps / l)^l - 1 > eps as soon as there are two layers
+    doubled = slth.sup_error(targets, missing_by([2 * r["budget"] for r in report]), steps=0)
+    if depth == 1:
+        assert doubled["certified"] == pytest.approx(eps, rel=1e-12)
+    else:
+        assert doubled["certified"] > eps
 
 
 @pytest.mark.parametrize(("width", "certified"), [(24, False), (64, True)])

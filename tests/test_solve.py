@@ -144,3 +144,16 @@ def test_memory_limit_is_configurable(monkeypatch):
     monkeypatch.setattr(solve, "MAX_MEMORY_BYTES", 10_000)
     with pytest.raises(ValueError, match="MAX_MEMORY_BYTES"):
         rsslib.best_subset(np.ones(20), 1.0)
+
+
+def test_one_memory_knob_for_every_meet_in_the_middle_solver(monkeypatch):
+    from rsslib import multidim, sparsest
+
+    monkeypatch.setattr(solve, "MAX_MEMORY_BYTES", 10_000)
+    for call in (
+        lambda: sparsest.sparsest_subset(np.ones(20), 1.0, 0.1),
+        lambda: multidim.best_vector_subset(np.ones((20, 2)), np.zeros(2)),
+        lambda: multidim.covers_cube(np.ones((20, 2)), 0.1, 0.1),
+    ):
+        with pytest.raises(ValueError, match=r"rsslib\.solve\.MAX_MEMORY_BYTES"):
+            call()

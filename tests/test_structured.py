@@ -1,6 +1,7 @@
 """rsslib.slth.structured against brute force: neuron pruning, weight pruning, filters."""
 
 import itertools
+import re
 
 import numpy as np
 import pytest
@@ -286,41 +287,71 @@ def test_first_layer_row_reports_the_layer_error_it_measures():
     assert 0 <= row["pruned_accuracy"] <= 1 and 0 <= row["agreement"] <= 1
 
 
-def test_invalid_inputs_name_the_argument():
+def test_invalid_inputs_name_the_argument_and_the_rule():
     inst = st.neuron_instance(5, 2, seed=0)
     X = st.sphere_points(8, 2)
-    with pytest.raises(ValueError, match="count"):
-        st.sphere_points(0, 2)
-    with pytest.raises(ValueError, match="m"):
-        st.neuron_instance(0, 2, seed=0)
-    with pytest.raises(ValueError, match="v"):
-        st.sup_error(inst.U, inst.v[:3], inst.w, X)
-    with pytest.raises(ValueError, match="w"):
-        st.sup_error(inst.U, inst.v, np.ones(3), X)
-    with pytest.raises(ValueError, match="X"):
-        st.neuron_lp_bound(inst.U, inst.v, inst.w, np.ones((4, 3)))
-    with pytest.raises(ValueError, match="U"):
-        st.sup_error(np.array([[np.nan, 0.0]] * 5), inst.v, inst.w, X)
-    with pytest.raises(ValueError, match="m must be <="):
-        big = st.neuron_instance(st.MAX_EXHAUSTIVE + 1, 2, seed=0)
-        st.exhaustive_neuron_subset(big.U, big.v, big.w, X)
-    with pytest.raises(ValueError, match="mask"):
-        st.subset_error(inst.U, inst.v, inst.w, X, np.ones(4, dtype=bool))
-    with pytest.raises(ValueError, match="max_nodes"):
-        st.branch_and_bound_neuron_subset(inst.U, inst.v, inst.w, X, max_nodes=0)
-    with pytest.raises(ValueError, match="max_terms"):
-        st.weight_prune_neuron(inst.U, inst.v, inst.w, max_terms=st.MAX_TERMS + 1)
-    with pytest.raises(ValueError, match="vectors"):
-        st.filter_subsets(np.ones((3, 4)), np.ones((3, 4)))
-    with pytest.raises(ValueError, match="targets"):
-        st.filter_subsets(np.ones((3, 4, 9)), np.ones((3, 8)))
-    with pytest.raises(ValueError, match="target"):
-        st.exact_filter_subset(np.ones((4, 9)), np.ones(8))
-    with pytest.raises(ValueError, match="method"):
-        st.first_layer_row(4, seed=0, method="channel")
+    big = st.neuron_instance(st.MAX_EXHAUSTIVE + 1, 2, seed=0)
+    cases = [
+        (lambda: st.sphere_points(0, 2), "count must be >= 1, got 0"),
+        (lambda: st.neuron_instance(0, 2, seed=0), "m must be >= 1, got 0"),
+        (
+            lambda: st.sup_error(inst.U, inst.v[:3], inst.w, X),
+            "v must have shape (5,) to match U, got (3,)",
+        ),
+        (
+            lambda: st.sup_error(inst.U, inst.v, np.ones(3), X),
+            "w must have shape (2,) to match U, got (3,)",
+        ),
+        (
+            lambda: st.neuron_lp_bound(inst.U, inst.v, inst.w, np.ones((4, 3))),
+            "X must be a non-empty array of shape (P, 2), got (4, 3)",
+        ),
+        (
+            lambda: st.sup_error(np.array([[np.nan, 0.0]] * 5), inst.v, inst.w, X),
+            "U must be finite (it holds NaN or infinity)",
+        ),
+        (
+            lambda: st.exhaustive_neuron_subset(big.U, big.v, big.w, X),
+            f"m must be <= {st.MAX_EXHAUSTIVE} for exhaustive search, got {st.MAX_EXHAUSTIVE + 1}",
+        ),
+        (
+            lambda: st.subset_error(inst.U, inst.v, inst.w, X, np.ones(4, dtype=bool)),
+            "mask must be a boolean array of shape (5,), got bool (4,)",
+        ),
+        (
+            lambda: st.branch_and_bound_neuron_subset(inst.U, inst.v, inst.w, X, max_nodes=0),
+            "max_nodes must be >= 1, got 0",
+        ),
+    ]
     K = np.zeros((2, 1, 3, 3))
     U, V = st.random_first_pair(np.ones((2, 1, 3, 3)), 2, seed=0)
-    with pytest.raises(ValueError, match="U must be non-negative"):
-        st.prune_first_pair(K, -U, V, "filter")
-    with pytest.raises(ValueError, match="block"):
-        st.random_first_pair(K, 0, seed=0)
+    cases += [
+        (
+            lambda: st.weight_prune_neuron(inst.U, inst.v, inst.w, max_terms=st.MAX_TERMS + 1),
+            f"max_terms must be <= {st.MAX_TERMS}, got {st.MAX_TERMS + 1}",
+        ),
+        (
+            lambda: st.filter_subsets(np.ones((3, 4)), np.ones((3, 4))),
+            "vectors must be a 3-D array (c, b, k), got shape (3, 4)",
+        ),
+        (
+            lambda: st.filter_subsets(np.ones((3, 4, 9)), np.ones((3, 8))),
+            "targets must have shape (3, 9), got (3, 8)",
+        ),
+        (
+            lambda: st.exact_filter_subset(np.ones((4, 9)), np.ones(8)),
+            "target must have shape (9,), got (8,)",
+        ),
+        (
+            lambda: st.first_layer_row(4, seed=0, method="channel"),
+            "method must be one of ('filter', 'weight'), got 'channel'",
+        ),
+        (
+            lambda: st.prune_first_pair(K, -U, V, "filter"),
+            "U must be non-negative (the pair is then linear on images)",
+        ),
+        (lambda: st.random_first_pair(K, 0, seed=0), "block must be >= 1, got 0"),
+    ]
+    for call, message in cases:
+        with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+            call()

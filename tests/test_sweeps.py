@@ -109,7 +109,7 @@ def test_process_pool_gives_the_same_bytes(reference_times):
 
 def test_dask_local_cluster_gives_the_same_bytes(reference_times):
     pytest.importorskip("distributed")
-    from rsslib.__main__ import local_cluster
+    from rsslib.sweeps import local_cluster
 
     with local_cluster(2) as client:
         times = rsslib.cover_times(
@@ -275,7 +275,7 @@ def torch_rand(shape, seed):
 
 def test_local_cluster_leaves_this_process_environment_as_it_was(monkeypatch):
     pytest.importorskip("distributed")
-    from rsslib.__main__ import LOCAL_WORKER_ENV, local_cluster
+    from rsslib.sweeps import LOCAL_WORKER_ENV, local_cluster
 
     monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_", raising=False)
     before = dict(os.environ)

@@ -1,13 +1,10 @@
-"""rsslib.weights: samplers against closed forms, relative cover times against brute force."""
-
-import math
+"""rsslib.weights: relative cover times against brute force, the samplers it re-exports."""
 
 import numpy as np
 import pytest
 import torch
 from hypothesis import given
 from hypothesis import strategies as st
-from scipy import integrate, stats
 
 import rsslib
 from rsslib import weights
@@ -15,70 +12,15 @@ from rsslib.exhaustive import subset_sums
 
 
 # ---------------------------------------------------------------------------------------
-# samplers
+# samplers (tested in test_distributions.py): the names the book calls through weights
 # ---------------------------------------------------------------------------------------
-def test_uniform_and_product_are_the_streams_of_draw():
-    for name in ("uniform", "product"):
-        a = weights.sampler(name)(1000, np.random.default_rng(5))
-        b = rsslib.draw(1000, name, np.random.default_rng(5))
-        assert np.array_equal(a, b)
+def test_samplers_are_those_of_distributions():
+    from rsslib import distributions
 
-
-def test_gaussian_has_variance_one_third_by_default():
-    x = weights.gaussian(50_000, np.random.default_rng(0))
-    assert stats.kstest(x, stats.norm(0, 1 / math.sqrt(3)).cdf).pvalue > 1e-3
-    y = weights.sampler("gaussian", scale=2.0)(50_000, np.random.default_rng(1))
-    assert stats.kstest(y, stats.norm(0, 2.0).cdf).pvalue > 1e-3
-
-
-def test_hyperbolic_matches_its_closed_form_cdf():
-    low, high = 1e-3, 0.5
-    x = weights.hyperbolic(50_000, np.random.default_rng(2), low, high)
-    assert np.all((np.abs(x) >= low) & (np.abs(x) <= high))
-    assert stats.kstest(x, lambda v: weights.hyperbolic_cdf(v, low, high)).pvalue > 1e-3
-    # log-uniform magnitude: each of the ln(high/low) / ln 2 octaves has the same mass
-    edges = low * 2.0 ** np.arange(0, int(math.log2(high / low)) + 1)
-    counts, _ = np.histogram(np.abs(x), bins=edges)
-    p = math.log(2) / math.log(high / low)
-    sd = math.sqrt(x.size * p * (1 - p))
-    assert np.all(np.abs(counts - x.size * p) <= 5 * sd)
-    # half the values are negative (binomial, 5 sd)
-    assert abs(np.mean(x < 0) - 0.5) <= 5 * 0.5 / math.sqrt(x.size)
-
-
-def test_hyperbolic_density_integrates_to_one_and_is_the_cdf_derivative():
-    low, high = 1e-2, 1.0
-    f = lambda t: weights.hyperbolic_density(t, low, high)[0]  # noqa: E731
-    total = 2 * integrate.quad(f, low, high, points=[0.1])[0]
-    assert total == pytest.approx(1.0, abs=1e-8)
-    t = np.array([-0.5, -0.05, 0.02, 0.3])
-    h = 1e-7
-    numeric = (
-        weights.hyperbolic_cdf(t + h, low, high) - weights.hyperbolic_cdf(t - h, low, high)
-    ) / (2 * h)
-    assert np.allclose(numeric, weights.hyperbolic_density(t, low, high), rtol=1e-5)
-    assert weights.hyperbolic_density([0.0, 0.005, 1.5], low, high).tolist() == [0, 0, 0]
-    assert weights.hyperbolic_cdf([-2.0, 0.0, 2.0], low, high).tolist() == [0.0, 0.5, 1.0]
-
-
-def test_samplers_refuse_bad_input():
-    rng = np.random.default_rng(0)
-    with pytest.raises(ValueError, match="low must be < high"):
-        weights.hyperbolic(3, rng, 0.5, 0.1)
-    with pytest.raises(ValueError, match="low must be > 0"):
-        weights.hyperbolic(3, rng, 0.0)
-    with pytest.raises(ValueError, match="scale must be > 0"):
-        weights.gaussian(3, rng, scale=-1)
-    with pytest.raises(ValueError, match="n must be >= 0"):
-        weights.uniform(-1, rng)
-    with pytest.raises(ValueError, match="rng must be"):
-        weights.product(2, 7)
-    with pytest.raises(ValueError, match="name must be one of"):
-        weights.sampler("cauchy")
-    with pytest.raises(ValueError, match="params"):
-        weights.sampler("uniform", low=0.1)
-    with pytest.raises(ValueError, match="params"):
-        weights.sampler("hyperbolic")  # low is required
+    for name in (*distributions.SAMPLERS, "sampler", "hyperbolic_density", "hyperbolic_cdf"):
+        assert getattr(weights, name) is getattr(distributions, name)
+    assert weights.SAMPLERS is distributions.SAMPLERS
+    assert weights.GAUSSIAN_SCALE == distributions.GAUSSIAN_SCALE
 
 
 # ---------------------------------------------------------------------------------------

@@ -21,6 +21,10 @@ of images on which its prediction equals the target's.
 
 Each (variant, block, seed) is one task with its own seed, so :func:`sweep_rows` returns
 the same rows on any executor. ``python -m rsslib prune-sweep`` runs it from the shell.
+
+:func:`prune_digits` prunes the same target from a random network whose entries follow
+another law (Part IV, which random weights; the sparse tickets chapter), with the
+construction of :mod:`rsslib.slth.construct`.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from rsslib._validate import as_int_seed
+from rsslib._validate import as_count, as_int_seed, as_positive_real
 from rsslib.slth.network import SimpleCNN, normalise_filters, random_cnn
 from rsslib.slth.prune import effective_filters, prune
 
@@ -162,3 +166,60 @@ def ablation_row(variant: str, factor: float, seed: int) -> dict:
     return measure_network(
         network(target), (0, 1, 2), factor, seed, variant, calibration, X_test, y_test
     )
+
+
+def prune_digits(dist, factor, seed, max_terms=24, top=0.25, max_subset=None) -> dict:
+    """Prune a random network whose entries follow ``dist`` into the digits CNN (Part IV).
+
+    The construction of Part III's ablation at its "rescaled" step
+    (:func:`ablation_row` with variant ``"rescaled"``): each of
+    the three convolutions is replaced by a random pair with the same number of hidden
+    channels per output, at most ``factor`` times the layer's size in all
+    (:func:`~rsslib.slth.construct.blocks_for_factor`), V scaled so that each layer's
+    largest weight is a quarter of the random scale, and every weight solved exactly
+    from at most ``max_terms`` products (``top`` = 1/4 and ``max_terms`` = 24 are Part
+    III's choices). Only the law of U and V changes: ``dist=None``
+    is the torch uniform draw of Part III (bit for bit), a callable ``(n, rng)`` draws U
+    then V from ``np.random.default_rng(seed)``. ``max_subset`` caps the number of
+    products per weight (the sparse tickets chapter; see
+    :func:`~rsslib.slth.construct.prune_network`).
+    ``seed``: a non-negative int, or a numpy Generator from which one int seed is drawn.
+
+    Returns
+    -------
+    dict
+        ``factor`` (the random network's size over the target's), ``blocks``,
+        ``relative_error`` (max |f - N| / max |f| over the 450 test images),
+        ``agreement``, ``pruned_accuracy``, ``target_accuracy``, ``max_weight_errors``,
+        ``kept`` (entries of the pruned pairs left non-zero), ``random_size`` (entries of
+        the random pairs) and ``target_size`` (weights of the target's pruned layers).
+    """
+    from rsslib.slth.construct import (
+        blocks_for_factor,
+        layer_scales,
+        prune_network,
+        random_network,
+    )
+    from rsslib.slth.layered import collapse
+    from rsslib.slth.lenet import compare, logits
+
+    factor = as_positive_real(factor, "factor")
+    seed = as_int_seed(seed)
+    max_terms = as_count(max_terms, "max_terms", minimum=1)
+    top = as_positive_real(top, "top")
+    filters, x_test, y_test = load()
+    target = network(filters)
+    blocks = blocks_for_factor(target, factor)
+    net = random_network(target, blocks, seed=seed, scales=layer_scales(target, top), dist=dist)
+    pruned, report = prune_network(net, target, max_terms=max_terms, max_subset=max_subset)
+    result = compare(logits(target, x_test), logits(collapse(pruned), x_test), y_test)
+    weighted = target.weighted()
+    return {
+        "factor": net.parameter_count(weighted) / target.parameter_count(weighted),
+        "blocks": blocks,
+        **result,
+        "max_weight_errors": [r["max_weight_error"] for r in report],
+        "kept": sum(r["kept"] for r in report),
+        "random_size": sum(r["total"] for r in report),
+        "target_size": target.parameter_count(weighted),
+    }

@@ -11,8 +11,8 @@ from __future__ import annotations
 import torch
 
 from rsslib._validate import as_int_seed
-from rsslib.slth.network import SimpleCNN
-from rsslib.slth.prune import _as_filters, effective_filters
+from rsslib.slth.network import SimpleCNN, as_filters
+from rsslib.slth.prune import effective_filters
 
 
 def _signed_sums(E: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -110,7 +110,7 @@ def sup_error(target, pruned, size: int = 8, restarts: int = 16, steps: int = 20
     (the ``delta_i``), ``op_norms`` (the ``op_i``), ``activation_bounds`` (``R_1..R_l``),
     ``bounds`` (``B_1..B_l``) and ``argmax`` (the best input found, or None).
     """
-    target_filters = _as_filters(target, "target")
+    target_filters = as_filters(target, "target")
     L = effective_filters(pruned)
     if len(L) != len(target_filters):
         raise ValueError("pruned must have two filters per target layer")

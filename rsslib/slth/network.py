@@ -135,3 +135,13 @@ def normalise_filters(filters) -> tuple[list[torch.Tensor], float]:
         out.append(f / norm)
         scale *= norm
     return out, scale
+
+
+def as_filters(net, name: str) -> list[torch.Tensor]:
+    """The filters of a :class:`SimpleCNN`, or a list of filters as float64 tensors."""
+    if isinstance(net, SimpleCNN):
+        return net.filters
+    try:
+        return [torch.as_tensor(f, dtype=torch.float64) for f in net]
+    except TypeError as exc:
+        raise ValueError(f"{name} must be a SimpleCNN or a list of filters") from exc

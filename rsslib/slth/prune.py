@@ -36,17 +36,8 @@ import time
 import numpy as np
 import torch
 
-from rsslib.slth.network import SimpleCNN
+from rsslib.slth.network import SimpleCNN, as_filters
 from rsslib.solve import best_subsets
-
-
-def _as_filters(net, name):
-    if isinstance(net, SimpleCNN):
-        return net.filters
-    try:
-        return [torch.as_tensor(f, dtype=torch.float64) for f in net]
-    except TypeError as exc:
-        raise ValueError(f"{name} must be a SimpleCNN or a list of filters") from exc
 
 
 def _check_pairs(random_filters, target_filters, tol=1e-9):
@@ -142,8 +133,8 @@ def prune(random_net, target, eps: float, max_terms: int = 24, executor=None):
           pruned fraction;
         - ``instances``: subset sum instances solved, ``seconds``: wall time.
     """
-    random_filters = _as_filters(random_net, "random_net")
-    target_filters = _as_filters(target, "target")
+    random_filters = as_filters(random_net, "random_net")
+    target_filters = as_filters(target, "target")
     _check_pairs(random_filters, target_filters)
     if not eps > 0:
         raise ValueError(f"eps must be > 0, got {eps}")
@@ -225,7 +216,7 @@ def effective_filters(pruned) -> list[torch.Tensor]:
     ``L[l,k,a,b] = sum_t V[l,t] U[t,k,a,b]``; valid because the pruned U is non-negative, so
     the ReLU between U and V never clips (checked).
     """
-    filters = _as_filters(pruned, "pruned")
+    filters = as_filters(pruned, "pruned")
     if len(filters) % 2:
         raise ValueError("a pruned network has an even number of filters (pairs U, V)")
     out = []

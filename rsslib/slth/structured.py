@@ -46,9 +46,10 @@ the convolution with ``L_l = sum_t V[l, t] U_t`` (:func:`random_first_pair`).
   ``V[l, t] U_t[j]``, solved exactly (Part III's construction).
 
 :func:`prune_first_pair` applies either; :func:`first_layer_row` does so on the digits
-CNN and measures the result on the 450 test images, as :func:`rsslib.weights.prune_digits`
-does. :func:`predicted_best_error` estimates (first moment, given the sample) how good the
-best subset would be where no search can find it.
+CNN and measures the result on the 450 test images, as
+:func:`rsslib.slth.digits_sweep.prune_digits` does. :func:`predicted_best_error` estimates
+(first moment, given the sample) how good the best subset would be where no search can
+find it.
 
 Both papers were read through their abstracts only; the models above are our reading,
 chosen to make their statements measurable. :func:`neuron_row` and

@@ -1,0 +1,82 @@
+"""The library's layering (DESIGN.md): kernels below experiments, checked on the sources."""
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import rsslib
+
+PACKAGE = Path(rsslib.__file__).parent
+
+
+def is_module(package: str, name: str) -> bool:
+    folder = PACKAGE.parent.joinpath(*package.split("."))
+    return (folder / f"{name}.py").exists() or (folder / name / "__init__.py").exists()
+
+
+def private_imports(path: Path) -> list[str]:
+    """``from rsslib.m import _name`` and ``m._name`` where m is a public rsslib module."""
+    tree = ast.parse(path.read_text())
+    modules, found = {}, []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("rsslib"):
+            private_module = node.module.split(".")[-1].startswith("_")
+            for alias in node.names:
+                if is_module(node.module, alias.name):
+                    modules[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+                elif alias.name.startswith("_") and not private_module:
+                    found.append(f"{path.name}:{node.lineno}: {node.module}.{alias.name}")
+                elif not alias.name.startswith("_"):
+                    modules[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.startswith("rsslib"):
+                    modules[alias.asname or alias.name] = alias.name
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and node.attr.startswith("_"):
+            owner = modules.get(ast.unparse(node.value))
+            if (
+                owner
+                and not owner.split(".")[-1].startswith("_")
+                and not node.attr.startswith("__")
+            ):
+                found.append(f"{path.name}:{node.lineno}: {owner}.{node.attr}")
+    return found
+
+
+def test_no_module_imports_another_modules_private_name():
+    found = [hit for path in sorted(PACKAGE.rglob("*.py")) for hit in private_imports(path)]
+    assert found == []
+
+
+def test_the_check_sees_a_private_import(tmp_path):
+    # sanity check of the scanner itself: two private names of solve, none of _mitm
+    path = tmp_path / "probe.py"
+    path.write_text(
+        "from rsslib.solve import _workspace\nfrom rsslib import _mitm, solve\n"
+        "solve._check_size\n_mitm.blocks\nfrom rsslib._validate import _read_reals\n"
+    )
+    assert [hit.split(": ")[1] for hit in private_imports(path)] == [
+        "rsslib.solve._workspace",
+        "rsslib.solve._check_size",
+    ]
+
+
+def test_core_modules_do_not_import_slth_or_torch():
+    core = [p.stem for p in PACKAGE.glob("*.py") if p.stem not in ("__init__", "__main__")]
+    code = (
+        "import importlib, sys\n"
+        f"for name in {core!r}:\n"
+        "    importlib.import_module('rsslib.' + name)\n"
+        "print(sorted(m for m in sys.modules if m.startswith('rsslib.slth') or m == 'torch'))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_prune_digits_is_still_found_through_weights():
+    from rsslib import weights
+    from rsslib.slth import digits_sweep
+
+    assert weights.prune_digits is digits_sweep.prune_digits
