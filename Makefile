@@ -29,6 +29,8 @@ PORTABLE_ENV := OPENBLAS_CORETYPE=Sandybridge OPENBLAS_NUM_THREADS=1 OMP_NUM_THR
 
 # Extra flags for jupyter-book build, e.g. JB_FLAGS="-W -n --keep-going" (CI: strict).
 JB_FLAGS ?=
+# Extra flags for JupyterLab, e.g. LAB_FLAGS=--no-browser on a remote machine.
+LAB_FLAGS ?=
 RENDER_CONFIG := _build/render_config.yml
 
 help:
@@ -85,7 +87,7 @@ html: $(STAMP)
 lab: $(STAMP)
 	@$(BIN)/python -c "import jupyterlab" 2>/dev/null \
 	  || $(BIN)/python -m pip install --quiet "jupyterlab>=4,<5"
-	$(BIN)/jupyter lab
+	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_FLAGS)
 
 metrics: $(STAMP)
 	$(BIN)/python scripts/book_metrics.py --check
