@@ -320,6 +320,19 @@ def test_sup_error_brackets_the_true_error():
             "negative",
         ),
         (lambda: slth.required_width([1, 2], [3, 3], 0.1, 1.0), "channels must list"),
+        # fails if a fractional max_terms were truncated (3.7 -> 3) instead of refused
+        (
+            lambda: slth.prune(
+                slth.random_cnn([1, 2], [3], [8]), [torch.zeros(2, 1, 3, 3)], 0.1, max_terms=3.7
+            ),
+            r"max_terms must be an integer, got 3\.7",
+        ),
+        (
+            lambda: slth.prune(
+                slth.random_cnn([1, 2], [3], [8]), [torch.zeros(2, 1, 3, 3)], 0.1, max_terms=41
+            ),
+            r"max_terms must be in 1\.\.40, got 41",
+        ),
     ],
 )
 def test_bad_inputs(call, message):

@@ -284,6 +284,11 @@ def test_prune_network_refuses_bad_inputs():
         prune_network(net, target, compensate="gptq")
     with pytest.raises(ValueError, match="max_terms"):
         prune_network(net, target, max_terms=41)
+    # fails if a fractional count were truncated (3.7 -> 3) instead of refused
+    with pytest.raises(ValueError, match=r"max_terms must be an integer, got 3\.7"):
+        prune_network(net, target, max_terms=3.7)
+    with pytest.raises(ValueError, match=r"max_subset must be an integer, got 1\.5"):
+        prune_network(net, target, max_subset=1.5)
     with pytest.raises(ValueError, match="same number of layers"):
         prune_network(Network(net.layers[:-1]), target)
     with pytest.raises(ValueError, match="one entry per weighted layer"):

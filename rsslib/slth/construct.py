@@ -38,7 +38,7 @@ import torch
 import torch.nn.functional as F
 
 from rsslib._jit import jit
-from rsslib._validate import as_int_seed
+from rsslib._validate import as_count, as_int_seed
 from rsslib.distributions import draw
 from rsslib.slth.layered import WEIGHTED, Network, collapse
 from rsslib.solve import best_subsets
@@ -392,7 +392,8 @@ def prune_network(
     """
     if len(random_net.layers) != len(target.layers):
         raise ValueError("random_net and target must have the same number of layers")
-    if not 1 <= int(max_terms) <= MAX_TERMS:
+    max_terms = as_count(max_terms, "max_terms", minimum=1)  # 3.7 refused, not truncated
+    if max_terms > MAX_TERMS:
         raise ValueError(f"max_terms must be in 1..{MAX_TERMS}, got {max_terms}")
     if compensate not in COMPENSATIONS:
         raise ValueError(f"compensate must be one of {COMPENSATIONS}, got {compensate!r}")
@@ -401,8 +402,7 @@ def prune_network(
     if not damping > 0:
         raise ValueError(f"damping must be > 0, got {damping}")
     if max_subset is not None:
-        if isinstance(max_subset, bool) or int(max_subset) != max_subset or max_subset < 1:
-            raise ValueError(f"max_subset must be a positive integer or None, got {max_subset}")
+        max_subset = as_count(max_subset, "max_subset", minimum=1)
         if compensate is not None:
             raise ValueError("max_subset is supported only with compensate=None")
     layers, report = list(random_net.layers), []

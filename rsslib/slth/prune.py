@@ -36,6 +36,7 @@ import time
 import numpy as np
 import torch
 
+from rsslib._validate import as_count
 from rsslib.slth.network import SimpleCNN, as_filters
 from rsslib.solve import best_subsets
 
@@ -138,9 +139,9 @@ def prune(random_net, target, eps: float, max_terms: int = 24, executor=None):
     _check_pairs(random_filters, target_filters)
     if not eps > 0:
         raise ValueError(f"eps must be > 0, got {eps}")
-    if not 1 <= int(max_terms) <= 40:
+    max_terms = as_count(max_terms, "max_terms", minimum=1)  # 3.7 refused, not truncated
+    if max_terms > 40:
         raise ValueError(f"max_terms must be in 1..40, got {max_terms}")
-    max_terms = int(max_terms)
     depth = len(target_filters)
     pruned, report = [], []
     for i, K in enumerate(target_filters):
