@@ -63,14 +63,16 @@ def use() -> None:
     pd.set_option("display.width", 88)
 
 
-def formatted(table, specs: dict):
-    """``table`` (a DataFrame) with the columns named in ``specs`` formatted as strings.
+def formatted(table, specs):
+    """``table`` (a DataFrame) with numbers formatted as strings, as ``print`` shows them.
 
-    ``specs`` maps a column to a format spec, e.g. ``{"p": ".4f", "n": ","}``. Strings are
-    rounded the way ``format`` rounds (half to even on the binary value), so a table shows
-    exactly the digits a ``print`` would, and its text does not depend on pandas' display
-    precision.
+    ``specs`` maps a column to a format spec, e.g. ``{"p": ".4f", "n": ","}``; a single
+    spec such as ``".3f"`` formats every float cell of the table. Strings are rounded the
+    way ``format`` rounds (half to even on the binary value), so a table shows exactly the
+    digits a ``print`` would, and its text does not depend on pandas' display precision.
     """
+    if isinstance(specs, str):
+        return table.map(lambda v: format(v, specs) if isinstance(v, float) else v)
     missing = [c for c in specs if c not in table.columns]
     if missing:
         raise ValueError(f"specs names columns the table lacks: {missing}")

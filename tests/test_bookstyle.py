@@ -76,3 +76,13 @@ def test_formatted_rounds_as_print_and_names_missing_columns():
     assert list(shown["eps"]) == [0.1, 0.01]  # columns not named are left as they are
     with pytest.raises(ValueError, match="lacks"):
         bookstyle.formatted(table, {"q": ".2f"})
+
+
+def test_formatted_with_one_spec_formats_every_float_cell():
+    import pandas as pd
+
+    table = pd.DataFrame({"n": [3, 4], "p": [0.80875, 0.5]})
+    shown = bookstyle.formatted(table, ".3f")
+    # fails if a float cell kept other digits than f"{p:.3f}", or an int were formatted
+    assert list(shown["p"]) == [f"{0.80875:.3f}", "0.500"]
+    assert list(shown["n"]) == [3, 4]
