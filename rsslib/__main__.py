@@ -57,6 +57,13 @@ _eps = _argument(float, lambda v: 0.0 < v < 1.0, "eps must be in (0, 1)")
 _half_width = _argument(float, lambda v: 0.0 < v <= 1.0, "the half width must be in (0, 1]")
 
 
+def _command(sub, name: str, run, **texts) -> argparse.ArgumentParser:
+    """A subcommand ``name`` that calls ``run(args)``; ``texts``: its help and description."""
+    parser = sub.add_parser(name, **texts)
+    parser.set_defaults(run=run)
+    return parser
+
+
 def _add_run_options(parser: argparse.ArgumentParser, out_required: bool, what: str) -> None:
     """--out, --quiet and where to run: the options every sweep subcommand shares."""
     parser.add_argument("--out", type=Path, required=out_required, help=what)
@@ -232,8 +239,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="SUBCOMMAND")
 
-    th = sub.add_parser(
+    th = _command(
+        sub,
         "thresholds",
+        cmd_thresholds,
         help="cover-time histograms of the RSS process (critical n at any level)",
         description="For each eps, draw SAMPLES samples of n_max values and record how "
         "many first cover the window [-w, w] (every target eps-approximable) at each n: "
@@ -265,10 +274,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="values per sample (default: 4 per bit of 1/eps + 16 for uniform, 7 for product)",
     )
     _add_run_options(th, True, "CSV file to write")
-    th.set_defaults(run=cmd_thresholds)
 
-    st = sub.add_parser(
+    st = _command(
+        sub,
         "success-table",
+        cmd_success_table,
         help="table of RSS success probabilities with Wilson intervals "
         "(Theorem 2.2 (thesis Theorem 6))",
         description="For eps = 0.1, 0.01, 0.001: P(every z in [-1, 1] is eps-approximable "
@@ -278,10 +288,11 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument("--trials", type=_positive_int, default=10_000)
     st.add_argument("--seed", type=_seed, default=0)
     _add_run_options(st, False, "write the table here instead of stdout")
-    st.set_defaults(run=cmd_success_table)
 
-    ps = sub.add_parser(
+    ps = _command(
+        sub,
         "prune-sweep",
+        cmd_prune_sweep,
         help="prune random CNNs of growing width into the digits CNN of Part III",
         description="For each variant, block size and seed, draw the random network of "
         "Theorem 13.1 (thesis Theorem 31) with that many hidden channels per output "
@@ -292,21 +303,10 @@ def build_parser() -> argparse.ArgumentParser:
         "book's grid (book/slth/data/whole_network_sweep.csv), about ten minutes on 2 "
         "cores.",
     )
+    blocks_help = "hidden channels per output channel (default: the book's 16 sizes, 4 to 96)"
+    ps.add_argument("--blocks", type=_positive_int, nargs="+", metavar="B", help=blocks_help)
     ps.add_argument(
-        "--blocks",
-        type=_positive_int,
-        nargs="+",
-        default=None,
-        metavar="B",
-        help="hidden channels per output channel (default: the book's 16 sizes, 4 to 96)",
-    )
-    ps.add_argument(
-        "--seeds",
-        type=_seed,
-        nargs="+",
-        default=None,
-        metavar="S",
-        help="network seeds (default 0 1 2)",
+        "--seeds", type=_seed, nargs="+", metavar="S", help="network seeds (default 0 1 2)"
     )
     ps.add_argument(
         "--variants",
@@ -315,10 +315,11 @@ def build_parser() -> argparse.ArgumentParser:
         default=["theorem", "rescaled"],
     )
     _add_run_options(ps, True, "CSV file to write")
-    ps.set_defaults(run=cmd_prune_sweep)
 
-    fd = sub.add_parser(
+    fd = _command(
+        sub,
         "fetch-data",
+        cmd_fetch_data,
         help="download Fashion-MNIST into the cache (when the Debian package is not there)",
         description="Download the four Fashion-MNIST IDX files from the dataset's published "
         "location into ~/.cache/rsslib/fashion-mnist (or --dest), checking each against "
@@ -327,7 +328,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     fd.add_argument("--dest", type=Path, help="folder to download into (default: the cache)")
     fd.add_argument("--quiet", action="store_true", help="no log lines on stderr")
-    fd.set_defaults(run=cmd_fetch_data)
     return parser
 
 

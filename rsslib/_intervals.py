@@ -13,9 +13,10 @@ caller, so that the one knob stays ``rsslib.approximable.MAX_MEMORY_BYTES``.
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 
-from rsslib._jit import jit
+from rsslib._jit import jit, parallel_jit
 
 #: Bytes per interval of capacity: two ping-pong buffers of (lo, hi) float64, and the
 #: merge of A with A + x needs room for twice the current count.
@@ -179,6 +180,75 @@ def window_cover_time(sample, eps, a, b):
 # ---------------------------------------------------------------------------------------
 # memory
 # ---------------------------------------------------------------------------------------
+@jit
+def side_covered(lo, hi, m, eps, tau, low, high, sign):
+    """Whether the runs (lo[:m], hi[:m]) serve every target of [low, high] (sign = 1) or of
+    [-high, -low] (sign = -1) within eps |z|; see the module docstring."""
+    floor = low * (1.0 - eps)
+    cur = low  # every target below cur is served
+    for k in range(m):
+        i = k if sign > 0 else m - 1 - k
+        if sign > 0:
+            a = lo[i] + tau
+            b = hi[i] - tau
+        else:
+            a = -hi[i] + tau
+            b = -lo[i] - tau
+        if b < floor:
+            continue
+        # a run that starts below floor holds a sum in [floor, floor + 2 tau], which
+        # serves low; otherwise its smallest sum a serves from a / (1 + eps) on
+        start = max(a, floor) / (1.0 + eps)
+        if start > cur:
+            return False
+        reach = b / (1.0 - eps)
+        if reach > cur:
+            cur = reach
+        if cur >= high:
+            return True
+    return False
+
+
+@jit
+def relatively_covered(lo, hi, m, eps, tau, low, high):
+    return side_covered(lo, hi, m, eps, tau, low, high, 1) and side_covered(
+        lo, hi, m, eps, tau, low, high, -1
+    )
+
+
+@jit
+def cover_time_relative(sample, eps, low, high):
+    """First k whose prefix serves every low <= |z| <= high within eps |z| (n + 1: never)."""
+    tau = eps * low
+    top = high * (1.0 + eps) + tau  # sums beyond high (1 + eps) serve no target
+    zlo, zhi = zones(sample, -top, top)
+    capacity = INITIAL_CAPACITY
+    lo, hi, m = initial(tau, zlo[0], zhi[0], capacity)
+    out_lo = np.empty(capacity)
+    out_hi = np.empty(capacity)
+    if relatively_covered(lo, hi, m, eps, tau, low, high):
+        return 0
+    n = sample.size
+    for k in range(1, n + 1):
+        lo, hi, m, out_lo, out_hi = step(lo, hi, m, sample[k - 1], zlo[k], zhi[k], out_lo, out_hi)
+        if relatively_covered(lo, hi, m, eps, tau, low, high):
+            return k
+    return n + 1
+
+
+@parallel_jit
+def cover_times_rows(samples, eps, a, b, relative):
+    """Cover time of each row of ``samples``, in parallel: :func:`window_cover_time` of the
+    window [a, b], or with ``relative`` :func:`cover_time_relative` of low = a, high = b."""
+    out = np.empty(samples.shape[0], dtype=np.int64)
+    for r in numba.prange(samples.shape[0]):
+        if relative:
+            out[r] = cover_time_relative(samples[r], eps, a, b)
+        else:
+            out[r] = window_cover_time(samples[r], eps, a, b)
+    return out
+
+
 def interval_bound(x, eps, window) -> int:
     """Worst-case interval count of the recurrence on a sample, or the largest over the rows
     of a batch (see :func:`rsslib.approximable.interval_bound`); ``window`` is None or a

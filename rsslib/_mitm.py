@@ -11,6 +11,8 @@ from collections.abc import Callable
 
 import numba
 
+from rsslib._jit import jit
+
 #: Bitmasks are int64: at most 62 values per instance.
 MAX_BITS = 62
 
@@ -33,3 +35,21 @@ def blocks(count: int) -> int:
     """How many blocks a batch of ``count`` instances is cut into for ``numba.prange``:
     four per thread (for balance), at most one per instance, at least one."""
     return max(1, min(count, 4 * numba.get_num_threads()))
+
+
+@jit(inline="always")
+def merge_step(sums, masks, a, b, x, bit, out_sums, out_masks, k):
+    """One step of merging the sorted runs ``sums[a:]`` and ``sums[b:] + x``.
+
+    Writes the smaller head at ``out[k]`` (a tie takes the sum without x, so merges are
+    stable) and returns the advanced ``(a, b)``. The mask of a shifted sum gains ``bit``.
+    """
+    plain = sums[a]
+    shifted = sums[b] + x
+    if plain <= shifted:
+        out_sums[k] = plain
+        out_masks[k] = masks[a]
+        return a + 1, b
+    out_sums[k] = shifted
+    out_masks[k] = masks[b] | bit
+    return a, b + 1

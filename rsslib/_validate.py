@@ -79,6 +79,22 @@ def as_sample(values, name: str = "sample") -> np.ndarray:
     return arr
 
 
+def as_batch(samples, targets) -> tuple[np.ndarray, np.ndarray]:
+    """Return a batch of instances: ``samples`` (m, n) and ``targets`` (m,), finite float64.
+
+    The rows of ``samples`` are the instances' values; ``targets`` has one entry per row.
+    """
+    arr = np.asarray(samples)
+    if arr.ndim != 2:
+        raise ValueError(f"samples must be 2-D (m, n), got an array of shape {arr.shape}")
+    m, n = arr.shape
+    x = as_sample(arr.reshape(-1), "samples").reshape(m, n)
+    t = as_sample(targets, "targets")
+    if t.size != m:
+        raise ValueError(f"targets must have one entry per row of samples ({m}), got {t.size}")
+    return x, t
+
+
 def is_integer_array(values) -> bool:
     """Whether ``values`` is an array of an integer dtype (bool excluded)."""
     arr = np.asarray(values)

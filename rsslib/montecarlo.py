@@ -26,8 +26,7 @@ import numba
 import numpy as np
 
 from rsslib import approximable, sweeps
-from rsslib._intervals import check_memory, interval_bound, window_cover_time
-from rsslib._jit import parallel_jit
+from rsslib._intervals import check_memory, cover_times_rows, interval_bound
 from rsslib._validate import as_count, as_positive_real, as_seed, as_window
 from rsslib.distributions import as_dist, draw
 
@@ -66,21 +65,13 @@ def wilson_interval(successes: int, trials: int, z: float = _Z95) -> tuple[float
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
-@parallel_jit
-def _cover_times_kernel(samples, eps, a, b):
-    out = np.empty(samples.shape[0], dtype=np.int64)
-    for r in numba.prange(samples.shape[0]):
-        out[r] = window_cover_time(samples[r], eps, a, b)
-    return out
-
-
 def _cover_times_of(samples, eps, a, b):
     """Cover times of the rows of ``samples``, after checking the memory they may need."""
     n = samples.shape[1]
     if n:  # every thread may hold the worst sample's intervals at once
         bound = numba.get_num_threads() * interval_bound(samples, eps, (a, b))
         check_memory(bound, f"n={n}, eps={eps:g}", approximable.MAX_MEMORY_BYTES)
-    return _cover_times_kernel(samples, eps, a, b)
+    return cover_times_rows(samples, eps, a, b, False)
 
 
 def _cover_times_chunk(n, eps, rows, dist, seed_seq, a, b, threads=None):

@@ -48,7 +48,7 @@ import numpy as np
 
 from rsslib import _mitm
 from rsslib._jit import jit, parallel_jit
-from rsslib._validate import as_finite_real, as_sample
+from rsslib._validate import as_batch, as_finite_real, as_sample
 
 #: Refuse work whose buffers would exceed this many bytes in total (the solvers of
 #: :mod:`rsslib.sparsest` and :mod:`rsslib.multidim` read it here too, at call time).
@@ -72,16 +72,7 @@ def _merge_level(sums, masks, out_sums, out_masks, size, x, bit):
     b2 = size - 1
     top = 2 * size - 1
     for k in range(size):
-        plain = sums[a]
-        shifted = sums[b] + x
-        if plain <= shifted:
-            out_sums[k] = plain
-            out_masks[k] = masks[a]
-            a += 1
-        else:
-            out_sums[k] = shifted
-            out_masks[k] = masks[b] | bit
-            b += 1
+        a, b = _mitm.merge_step(sums, masks, a, b, x, bit, out_sums, out_masks, k)
         plain = sums[a2]
         shifted = sums[b2] + x
         if shifted >= plain:
@@ -337,14 +328,8 @@ def best_subsets(samples, targets, executor=None, threads=None) -> tuple[np.ndar
     errors : numpy.ndarray of float64, shape (m,)
         Row by row equal to :func:`best_subset`.
     """
-    arr = np.asarray(samples)
-    if arr.ndim != 2:
-        raise ValueError(f"samples must be 2-D (m, n), got an array of shape {arr.shape}")
-    m, n = arr.shape
-    x = as_sample(arr.reshape(-1), "samples").reshape(m, n)
-    t = as_sample(targets, "targets")
-    if t.size != m:
-        raise ValueError(f"targets must have one entry per row of samples ({m}), got {t.size}")
+    x, t = as_batch(samples, targets)
+    m, n = x.shape
     blocks = _mitm.blocks(m)
     _check_size(n, min(blocks, numba.get_num_threads()), "best_subsets")
     if m == 0:

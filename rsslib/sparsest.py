@@ -56,7 +56,7 @@ import numpy as np
 
 from rsslib import _mitm, solve
 from rsslib._jit import jit, parallel_jit
-from rsslib._validate import as_count, as_finite_real, as_positive_real, as_sample
+from rsslib._validate import as_batch, as_count, as_finite_real, as_positive_real, as_sample
 
 #: Bitmasks are int64: at most 62 values per instance.
 #: Sizes tried before the full groups are built (see :func:`_search_sizes`).
@@ -95,16 +95,7 @@ def _sums_by_size(sample, first, stop, cap, bufs):
             b = starts[j - 1] if j >= 1 else 0
             b_end = starts[j] if j >= 1 else 0
             while a < a_end and b < b_end:
-                plain = sums[a]
-                shifted = sums[b] + x
-                if plain <= shifted:
-                    tmp_sums[out] = plain
-                    tmp_masks[out] = masks[a]
-                    a += 1
-                else:
-                    tmp_sums[out] = shifted
-                    tmp_masks[out] = masks[b] | bit
-                    b += 1
+                a, b = _mitm.merge_step(sums, masks, a, b, x, bit, tmp_sums, tmp_masks, out)
                 out += 1
             while a < a_end:
                 tmp_sums[out] = sums[a]
@@ -299,14 +290,8 @@ def _check_size(n: int, copies: int, what: str) -> None:
 
 
 def _batch_inputs(samples, targets, what: str):
-    arr = np.asarray(samples)
-    if arr.ndim != 2:
-        raise ValueError(f"samples must be 2-D (m, n), got an array of shape {arr.shape}")
-    m, n = arr.shape
-    x = as_sample(arr.reshape(-1), "samples").reshape(m, n)
-    t = as_sample(targets, "targets")
-    if t.size != m:
-        raise ValueError(f"targets must have one entry per row of samples ({m}), got {t.size}")
+    x, t = as_batch(samples, targets)
+    m, n = x.shape
     _check_size(n, min(_mitm.blocks(m), numba.get_num_threads()), what)
     return x, t
 
@@ -329,10 +314,8 @@ def sparsest_subset(sample, target, eps) -> tuple[np.ndarray, float, bool]:
 
     Parameters
     ----------
-    sample : array_like, shape (n,)
-        Finite real values; integers and float32 are converted to float64.
-    target : float
-        Finite target value.
+    sample, target : array_like of shape (n,), float
+        The instance, as for :func:`rsslib.best_subset`.
     eps : float
         Tolerance, finite and > 0.
 

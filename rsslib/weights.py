@@ -37,15 +37,12 @@ import numpy as np
 
 from rsslib import approximable
 from rsslib._intervals import (
-    INITIAL_CAPACITY,
     check_memory,
-    initial,
+    cover_time_relative,
+    cover_times_rows,
     interval_bound,
-    step,
-    zones,
 )
-from rsslib._jit import jit, parallel_jit
-from rsslib._validate import as_count, as_generator, as_positive_real, as_sample
+from rsslib._validate import as_batch, as_count, as_generator, as_positive_real, as_sample
 
 # the samplers, re-exported: the book calls them as weights.sampler, weights.hyperbolic, ...
 from rsslib.distributions import (  # noqa: F401
@@ -66,74 +63,7 @@ CHUNK = 1024
 
 
 # ---------------------------------------------------------------------------------------
-# relative approximation: kernels
-# ---------------------------------------------------------------------------------------
-@jit
-def _side_covered(lo, hi, m, eps, tau, low, high, sign):
-    """Whether the runs (lo[:m], hi[:m]) serve every target of [low, high] (sign = 1) or of
-    [-high, -low] (sign = -1) within eps |z|; see the module docstring."""
-    floor = low * (1.0 - eps)
-    cur = low  # every target below cur is served
-    for k in range(m):
-        i = k if sign > 0 else m - 1 - k
-        if sign > 0:
-            a = lo[i] + tau
-            b = hi[i] - tau
-        else:
-            a = -hi[i] + tau
-            b = -lo[i] - tau
-        if b < floor:
-            continue
-        # a run that starts below floor holds a sum in [floor, floor + 2 tau], which
-        # serves low; otherwise its smallest sum a serves from a / (1 + eps) on
-        start = max(a, floor) / (1.0 + eps)
-        if start > cur:
-            return False
-        reach = b / (1.0 - eps)
-        if reach > cur:
-            cur = reach
-        if cur >= high:
-            return True
-    return False
-
-
-@jit
-def _relatively_covered(lo, hi, m, eps, tau, low, high):
-    return _side_covered(lo, hi, m, eps, tau, low, high, 1) and _side_covered(
-        lo, hi, m, eps, tau, low, high, -1
-    )
-
-
-@jit
-def _relative_cover_time(sample, eps, low, high):
-    """First k whose prefix serves every low <= |z| <= high within eps |z| (n + 1: never)."""
-    tau = eps * low
-    top = high * (1.0 + eps) + tau  # sums beyond high (1 + eps) serve no target
-    zlo, zhi = zones(sample, -top, top)
-    capacity = INITIAL_CAPACITY
-    lo, hi, m = initial(tau, zlo[0], zhi[0], capacity)
-    out_lo = np.empty(capacity)
-    out_hi = np.empty(capacity)
-    if _relatively_covered(lo, hi, m, eps, tau, low, high):
-        return 0
-    n = sample.size
-    for k in range(1, n + 1):
-        lo, hi, m, out_lo, out_hi = step(lo, hi, m, sample[k - 1], zlo[k], zhi[k], out_lo, out_hi)
-        if _relatively_covered(lo, hi, m, eps, tau, low, high):
-            return k
-    return n + 1
-
-
-@parallel_jit
-def _relative_cover_times_kernel(samples, eps, low, high):
-    out = np.empty(samples.shape[0], dtype=np.int64)
-    for r in numba.prange(samples.shape[0]):
-        out[r] = _relative_cover_time(samples[r], eps, low, high)
-    return out
-
-
-# ---------------------------------------------------------------------------------------
-# relative approximation: public API
+# relative approximation (the kernels are in rsslib._intervals)
 # ---------------------------------------------------------------------------------------
 def _relative_params(eps, low, high):
     eps = as_positive_real(eps, "eps")
@@ -177,7 +107,7 @@ def relative_cover_time(sample, eps, low, high=1.0) -> int:
     x = as_sample(sample)
     eps, low, high = _relative_params(eps, low, high)
     _check_relative_memory(x, eps, low, high)
-    return int(_relative_cover_time(x, eps, low, high))
+    return int(cover_time_relative(x, eps, low, high))
 
 
 def all_relatively_approximable(sample, eps, low, high=1.0) -> bool:
@@ -208,7 +138,7 @@ def relative_cover_times(n, eps, low, trials, dist="uniform", seed=0, high=1.0) 
         rows = min(CHUNK, trials - start)
         samples = draw(rows * n, dist, rng).reshape(rows, n)
         _check_relative_memory(samples, eps, low, high, numba.get_num_threads())
-        out[start : start + rows] = _relative_cover_times_kernel(samples, eps, low, high)
+        out[start : start + rows] = cover_times_rows(samples, eps, low, high, True)
     return out
 
 
@@ -251,14 +181,8 @@ def greedy_residuals(samples, targets) -> np.ndarray:
     numpy.ndarray, shape (m,)
         ``targets - (sum of the values taken)``, row by row.
     """
-    arr = np.asarray(samples)
-    if arr.ndim != 2:
-        raise ValueError(f"samples must be 2-D (m, n), got an array of shape {arr.shape}")
-    m, n = arr.shape
-    x = as_sample(arr.reshape(-1), "samples").reshape(m, n)
-    res = as_sample(targets, "targets").copy()
-    if res.size != m:
-        raise ValueError(f"targets must have one entry per row of samples ({m}), got {res.size}")
+    x, res = as_batch(samples, targets)
+    n = x.shape[1]
     order = np.argsort(-np.abs(x), axis=1, kind="stable")
     ordered = np.take_along_axis(x, order, axis=1)
     for j in range(n):
