@@ -42,18 +42,29 @@ def test_window_length_enters_the_bound():
 @pytest.mark.parametrize("accounting", ["corrected", "as written"])
 @pytest.mark.parametrize("eps", [0.3, 0.05, 1e-3, 1e-6])
 def test_proof_sample_size_is_certified_and_minimal_for_its_beta(eps, accounting):
-    from rsslib.bounds import _accepts, _certified, _phase_failures
-
     bound = rsslib.proof_sample_size(eps, accounting)
     assert 0 < bound.beta < 1 / 8
-    assert _certified(bound.n, bound.beta, eps, accounting) is not None
-    assert _certified(bound.n - 1, bound.beta, eps, accounting) is None
-    # the returned split itself certifies
-    growth, decay = _phase_failures(bound.k, bound.n - bound.k, bound.beta, eps, accounting)
-    assert _accepts(growth, decay, eps, accounting)
     assert 0 < bound.k < bound.n
+    # the independent reference below, at the returned beta: n values suffice, n - 1 do not
+    assert brute_force_n(eps, accounting, [bound.beta], bound.n, bound.n)[0] == bound.n
+    # and the returned split itself certifies
+    assert split_certifies(eps, accounting, bound.beta, bound.k, bound.n - bound.k)
     assert bound.constant == pytest.approx(bound.n / np.log(1 / (2 * eps)))
     assert bound.p == pytest.approx(1 - 7 / (8 * (1 - bound.beta)))
+
+
+def split_certifies(eps, accounting, beta, k, m):
+    """Whether k growth values then m decay values certify eps at beta: the printed formulas
+    (Proposition 6.6 (thesis Proposition 20) and Lemma 7.2 (thesis Lemma 23)), as in
+    brute_force_n, for one split."""
+    p = 1 - 7 / (8 * (1 - beta))
+    e = eps / 2 if accounting == "corrected" else eps
+    a = np.ceil(np.log(1 / (2 * e)) / np.log(1 + beta))
+    slack = k * p - a
+    g = np.exp(-2 * slack**2 / k) if slack > 0 else 1.0
+    if accounting == "corrected":
+        return 1 - (1 - g) * (1 - min(1.0, 0.875**m / e)) <= eps
+    return g <= eps / 2 and 0.875**m <= eps / 2
 
 
 def brute_force_n(eps, accounting, betas, k_max, m_max):
@@ -74,7 +85,7 @@ def brute_force_n(eps, accounting, betas, k_max, m_max):
     best = np.full(betas.size, np.iinfo(np.int64).max)
     for m in range(1, m_max + 1):
         if accounting == "corrected":
-            d = min(1.0, 0.875**m / e)  # Markov's 1/eps in Lemma 23
+            d = min(1.0, 0.875**m / e)  # Markov's 1/eps in Lemma 7.2 (thesis Lemma 23)
             ok = 1 - (1 - g) * (1 - d) <= eps
         else:
             ok = (g <= eps / 2) & (0.875**m <= eps / 2)
