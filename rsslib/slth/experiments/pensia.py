@@ -15,13 +15,7 @@ trained, stored and loaded by :mod:`rsslib.slth.experiments.pensia_target`.
 
 Their Experiment 1 code does not build the two layers: it draws the 21 values of each
 weight directly, uniform on [min W, max W] of the target; :func:`pensia_code_variant`
-runs that variant.
-
-References
-----------
-.. [1] A. Pensia, S. Rajput, A. Nagle, H. Vishwakarma, D. Papailiopoulos, "Optimal Lottery
-   Tickets via SubsetSum: Logarithmic Over-Parameterization is Sufficient", Advances in
-   Neural Information Processing Systems 33, 2020.
+runs that variant. The paper is cited in full in :mod:`rsslib.slth.pensia`.
 """
 
 from __future__ import annotations
@@ -34,14 +28,9 @@ from pathlib import Path
 import numba
 import numpy as np
 
-from rsslib._validate import (
-    as_count,
-    as_int_seed,
-    as_matrix,
-    as_positive_real,
-    as_real_array,
-    as_weight_list,
-)
+from rsslib._validate import as_count, as_int_seed, as_positive_real, as_real_array
+from rsslib._validate import as_matrix as _matrix
+from rsslib._validate import as_weight_list as _weights
 from rsslib.slth.experiments._checks import labels_arg, reporter
 from rsslib.slth.mlp import forward
 from rsslib.slth.pensia import (
@@ -84,8 +73,6 @@ RENAMED_KEYS = {"rel_logit_error_": "relative_logit_error_"}
 # ---------------------------------------------------------------------------------------
 # input checks
 # ---------------------------------------------------------------------------------------
-_matrix = as_matrix
-_weights = as_weight_list
 
 
 def _error_arrays(errors, name: str = "errors") -> list[np.ndarray]:
