@@ -2,12 +2,12 @@
 
 Run:  python benchmarks/bench_pensia.py [--quick]
 
-The instances of the experiment (rsslib.slth.pensia, scripts/pensia_experiment.py): the
-stored Fashion-MNIST target's weights (book/slth/data/pensia_target.npz) against the
-n = 21 products v u of the random network that rsslib.slth.pensia.random_network draws
-with the experiment's seed, eps = 0.01. Without the stored target, normal targets with the
-same median |w| against products drawn by rsslib.slth.pensia.random_layer. In one process,
-on the same instances:
+The instances of the experiment (rsslib.slth.experiments.pensia,
+scripts/pensia_experiment.py): the stored Fashion-MNIST target's weights
+(book/slth/data/pensia_target.npz) against the n = 21 products v u of the random network
+that rsslib.slth.pensia.random_network draws with the experiment's seed, eps = 0.01.
+Without the stored target, normal targets with the same median |w| against products drawn
+by rsslib.slth.pensia.random_layer. In one process, on the same instances:
 
 1. rsslib.best_subsets (minimum error) and rsslib.sparsest.sparsest_subsets (fewest values
    within eps) on all 397,000 instances (``--quick``: 40,000): instances per second;
@@ -31,6 +31,7 @@ import numpy as np  # noqa: E402
 import rsslib  # noqa: E402
 from rsslib.exhaustive import subset_sums  # noqa: E402
 from rsslib.slth import pensia  # noqa: E402
+from rsslib.slth.experiments import pensia_target  # noqa: E402
 from rsslib.sparsest import sparsest_subsets  # noqa: E402
 
 N, EPS = pensia.N_VALUES, pensia.EPS
@@ -39,15 +40,15 @@ SEED = 1  # the experiment's seed (scripts/pensia_experiment.py --seed)
 
 def instances(rng, m):
     """m instances (all of them if m is larger): values (m, N), targets (m,), source."""
-    if pensia.TARGET.exists():
-        weights = pensia.load_target()
+    if pensia_target.TARGET.exists():
+        weights = pensia_target.load_target()
         layers = pensia.random_network(weights, N, SEED)
         a = np.concatenate([pensia.products(u, v).reshape(-1, N) for u, v in layers])
         w = np.concatenate([x.ravel() for x in weights]).astype(float)
         if m < w.size:
             rows = rng.permutation(w.size)[:m]
             a, w = a[rows], w[rows]
-        return a, w, f"weights of {pensia.TARGET.name}, the experiment's random network"
+        return a, w, f"weights of {pensia_target.TARGET.name}, the experiment's random network"
     w = rng.normal(0.0, 0.0037, m)  # median |w| about 0.0025, like the stored target
     u, v = pensia.random_layer(1, m, N, SEED, 0)
     a = pensia.products(u, v)[0]

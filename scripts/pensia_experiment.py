@@ -2,14 +2,14 @@
 
 Run:  python scripts/pensia_experiment.py --json book/slth/data/pensia_experiment.json
 
-A command-line wrapper around :mod:`rsslib.slth.pensia`, whose docstring describes the
-target (784-500-10, ReLU, no biases, Pensia et al.'s training recipe), the random network
-(their product construction, useful half only) and the two size counts. The script loads
-Fashion-MNIST, loads the target from ``book/slth/data/pensia_target.npz`` (or trains and
-stores it: ``--retrain``, or when the file is missing), runs
-:func:`rsslib.slth.pensia.run` (both exact solves of all 397,000 weights, evaluation on the
-10,000 test images, Pensia et al.'s code variant, the eps sweep unless ``--no-sweep``) and
-writes the result as JSON, with the keys ``epochs`` and ``target_file_bytes`` added.
+A command-line wrapper around :mod:`rsslib.slth.experiments.pensia`, whose docstring
+describes the experiment (the construction is :mod:`rsslib.slth.pensia`, the target
+:mod:`rsslib.slth.experiments.pensia_target`). The script loads Fashion-MNIST, loads the
+target from ``book/slth/data/pensia_target.npz`` (or trains and stores it: ``--retrain``,
+or when the file is missing), runs :func:`rsslib.slth.experiments.pensia.run` (both exact
+solves of all 397,000 weights, evaluation on the 10,000 test images, Pensia et al.'s code
+variant, the eps sweep unless ``--no-sweep``) and writes the result as JSON, with the keys
+``epochs`` and ``target_file_bytes`` added. Progress goes to stderr.
 """
 
 from __future__ import annotations
@@ -19,11 +19,8 @@ import json
 import sys
 from pathlib import Path
 
-from rsslib.slth.pensia import TARGET, get_target, load_data, run
-
-
-def log(msg: str) -> None:
-    print(msg, flush=True)
+from rsslib.slth.experiments.pensia import run
+from rsslib.slth.experiments.pensia_target import TARGET, get_target, load_data
 
 
 def main(argv=None):
@@ -38,20 +35,20 @@ def main(argv=None):
 
     x_train, y_train, x_test, y_test = load_data()
     weights = get_target(
-        x_train, y_train, args.epochs, args.seed, args.retrain, args.target, progress=log
+        x_train, y_train, args.epochs, args.seed, args.retrain, args.target, progress=True
     )
-    result = run(weights, x_test, y_test, args.seed, sweep=not args.no_sweep, progress=log)
+    result = run(weights, x_test, y_test, args.seed, sweep=not args.no_sweep, progress=True)
     result["epochs"] = args.epochs
     result["target_file_bytes"] = args.target.stat().st_size
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(result, indent=1) + "\n")
-    log(
+    print(
         f"target {result['target_accuracy']:.4f}, min error "
         f"{result['accuracy_min_error']:.4f}, sparsest {result['accuracy_sparsest']:.4f}, "
         f"zeroing {result['accuracy_zeroing']:.4f}; kept values {result['kept_values']}, "
         f"two-layer weights {result['kept_weights_two_layer']}; {result['seconds']:.1f} s"
     )
-    log(f"written {args.json}")
+    print(f"written {args.json}")
     return 0
 
 

@@ -29,6 +29,7 @@ import torch
 import torch.nn.functional as F
 
 from rsslib.datasets import fashion_mnist
+from rsslib.slth import mlp
 
 OUT = Path(__file__).resolve().parents[1] / "book" / "slth" / "data" / "lenet5_fashion.npz"
 NAMES = ("conv1", "conv2", "dense1", "dense2", "dense3")
@@ -40,9 +41,7 @@ def forward(weights, x):
     c1, c2, d1, d2, d3 = weights
     x = F.max_pool2d(F.relu(F.conv2d(x, c1, padding=2)), 2)
     x = F.max_pool2d(F.relu(F.conv2d(x, c2)), 2).flatten(1)
-    x = F.relu(x @ d1.T)
-    x = F.relu(x @ d2.T)
-    return x @ d3.T
+    return mlp.forward([d1, d2, d3], x)
 
 
 def init_weights(gen):

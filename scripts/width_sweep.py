@@ -1,7 +1,7 @@
 """Regenerate book/slth/data/width_sweep.csv: widths needed by Malach's and Pensia's gadgets.
 
-Runs every case of :data:`rsslib.slth.constructions.SWEEP_CASES` (one weight, a 4 x 4 and
-an 8 x 8 layer; single neuron and subset sum) and writes one row per case and tolerance.
+Runs every case of :data:`rsslib.slth.experiments.widths.SWEEP_CASES` (one weight, a 4 x 4
+and an 8 x 8 layer; single neuron and subset sum) and writes one row per case and tolerance.
 About two minutes on 2 cores; the chapter ``book/slth/constructions`` plots the file and
 recomputes one row. Usage: ``python scripts/width_sweep.py [--out PATH]``.
 """
@@ -11,7 +11,7 @@ import csv
 import time
 from pathlib import Path
 
-from rsslib.slth import constructions
+from rsslib.slth.experiments import widths
 
 OUT = Path(__file__).resolve().parents[1] / "book" / "slth" / "data" / "width_sweep.csv"
 
@@ -21,9 +21,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()
     rows = []
-    for case, method, *_ in constructions.SWEEP_CASES:
+    for case, method, *_ in widths.SWEEP_CASES:
         start = time.perf_counter()
-        part = constructions.sweep_case(case, method)
+        part = widths.sweep_case(case, method)
         rows += part
         print(f"{case:>7} {method:>6}: {time.perf_counter() - start:6.1f} s")
         for r in part:

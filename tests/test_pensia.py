@@ -1,12 +1,16 @@
-"""rsslib.slth.pensia on tiny networks, against loops and enumeration of all subsets."""
+"""rsslib.slth.pensia and rsslib.slth.experiments.pensia(_target) on tiny networks, against
+loops and enumeration of all subsets."""
 
+import json
 from itertools import product
 
 import numpy as np
 import pytest
 import torch
 
-from rsslib.slth import pensia
+from rsslib.slth import mlp, pensia
+from rsslib.slth.experiments import pensia as pensia_experiment
+from rsslib.slth.experiments import pensia_target
 from tests.reference import all_subsets
 
 
@@ -63,7 +67,7 @@ def test_reconstruction_is_what_the_pruned_network_computes():
         effective.append(w_hat)
     x = np.random.default_rng(4).random((7, 5))  # non-negative inputs
     logits, mismatched = pensia.pruned_network_logits(layers, masks, x, batch=3)
-    np.testing.assert_allclose(logits, pensia.forward(effective, x), rtol=0, atol=1e-13)
+    np.testing.assert_allclose(logits, mlp.forward(effective, x), rtol=0, atol=1e-13)
     # the first pair, neuron by neuron: output k = sum of v[k, j, i] ReLU(u[j, i] x_j)
     (u, v), m = layers[0], masks[0]
     one, _ = pensia.pruned_network_logits([layers[0]], [m], x)
@@ -128,7 +132,7 @@ def test_sizes_agree_with_a_direct_count():
         kept_values, kept_weights = pensia.kept_counts(m)
         assert kept_values == np.count_nonzero(second) == m.sum()
         assert kept_weights == np.count_nonzero(first) + np.count_nonzero(second)
-    sizes = pensia.random_sizes([w.shape for w in weights], n)
+    sizes = pensia.random_param_counts([w.shape for w in weights], n)
     assert sizes["random_values_total"] == sum(pensia.products(u, v).size for u, v in layers)
     assert sizes["random_weights_two_layer_block"] == sum(u.size + v.size for u, v in layers)
     # Pensia et al.'s lemma: 2n hidden neurons per input, dense (2n d_in, d_in) and
@@ -144,19 +148,25 @@ def test_sizes_agree_with_a_direct_count():
 def test_evaluations_against_loops():
     weights = tiny_target(sizes=(3, 4, 2))
     x = np.random.default_rng(5).normal(size=(6, 3))
-    logits = pensia.forward(weights, x)
+    logits = mlp.forward(weights, x)
     for r in range(6):
         hidden = [max(sum(float(weights[0][h, j]) * x[r, j] for j in range(3)), 0.0)
                   for h in range(4)]  # fmt: skip
         for k in range(2):
             out = sum(float(weights[1][k, h]) * hidden[h] for h in range(4))
             assert logits[r, k] == pytest.approx(out, abs=1e-12)
-    assert pensia.accuracy(np.array([[0.0, 1.0], [2.0, 1.0], [0.0, 3.0]]), [1, 1, 1]) == 2 / 3
-    assert pensia.rel_logit_error(np.array([[2.0, -4.0]]), np.array([[1.0, -4.5]])) == 0.25
-    stats = pensia.error_stats([np.array([0.0, 0.02]), np.array([[0.005, 0.04]])], 0.01)
+    assert (
+        pensia_experiment.accuracy(np.array([[0.0, 1.0], [2.0, 1.0], [0.0, 3.0]]), [1, 1, 1])
+        == 2 / 3
+    )
+    assert (
+        pensia_experiment.relative_logit_error(np.array([[2.0, -4.0]]), np.array([[1.0, -4.5]]))
+        == 0.25
+    )
+    stats = pensia_experiment.error_stats([np.array([0.0, 0.02]), np.array([[0.005, 0.04]])], 0.01)
     assert stats == {"max": 0.04, "mean": pytest.approx(0.01625), "fraction_within_eps": 0.5}
     bins = np.array([1e-3, 1e-2, 1e-1])
-    counts = pensia.histogram_counts([np.array([0.0, 5e-3, 0.05, 3.0, 0.02])], bins)
+    counts = pensia_experiment.histogram_counts([np.array([0.0, 5e-3, 0.05, 3.0, 0.02])], bins)
     assert counts == [2, 3]  # 0 clipped into the first bin, 3.0 into the last
 
 
@@ -166,8 +176,8 @@ def test_run_on_a_tiny_network():
     rng = np.random.default_rng(12)
     x = rng.random((40, 6))
     y = rng.integers(0, 3, 40)
-    r = pensia.run(weights, x, y, seed=3, eps=eps, n=n)
-    f_target = pensia.forward(weights, x)
+    r = pensia_experiment.run(weights, x, y, seed=3, eps=eps, n=n)
+    f_target = mlp.forward(weights, x)
     assert r["instances"] == 6 * 5 + 5 * 3
     assert r["target_accuracy"] == np.mean(f_target.argmax(1) == y)
     assert r["kept_weights_zeroing"] == sum(int((np.abs(w) > eps).sum()) for w in weights)
@@ -179,7 +189,7 @@ def test_run_on_a_tiny_network():
         assert r[f"network_{name}_max_logit_diff"] < 1e-12
         assert r[f"network_{name}_accuracy"] == r[f"accuracy_{name}"]
     assert r["error_min_error"]["max"] <= r["error_sparsest"]["max"]
-    assert len(r["sweep"]) == len(pensia.SWEEP_EPS)
+    assert len(r["sweep"]) == len(pensia_experiment.SWEEP_EPS)
     (row,) = [s for s in r["sweep"] if s["eps"] == eps]
     assert row["kept_values"] == r["kept_values"]
     assert row["accuracy_sparsest"] == r["accuracy_sparsest"]
@@ -188,7 +198,9 @@ def test_run_on_a_tiny_network():
     assert variant["low"] == min(w.min() for w in weights)
     assert variant["kept_values"] <= variant["kept_values_min_error"]
     # deterministic apart from the timings
-    again = pensia.run(weights, x, y, seed=3, eps=eps, n=n, sweep=False, code_variant=False)
+    again = pensia_experiment.run(
+        weights, x, y, seed=3, eps=eps, n=n, sweep=False, code_variant=False
+    )
     for key in again:
         if not key.startswith("seconds"):
             assert again[key] == r[key], key
@@ -197,15 +209,15 @@ def test_run_on_a_tiny_network():
 def test_target_file_round_trip(tmp_path):
     path = tmp_path / "target.npz"
     with pytest.raises(ValueError, match="not found"):
-        pensia.load_target(path)
+        pensia_target.load_target(path)
     weights = tiny_target()
     np.savez_compressed(path, W1=weights[0], W2=weights[1])
-    loaded = pensia.get_target(None, None, 1, 0, path=path)  # no training when stored
+    loaded = pensia_target.get_target(None, None, 1, 0, path=path)  # no training when stored
     for a, b in zip(loaded, weights, strict=True):
         np.testing.assert_array_equal(a, b)
     np.savez_compressed(path, W1=weights[0])
     with pytest.raises(ValueError, match="lacks"):
-        pensia.load_target(path)
+        pensia_target.load_target(path)
 
 
 def test_train_target_is_seeded():
@@ -214,8 +226,8 @@ def test_train_target_is_seeded():
         rng = np.random.default_rng(0)
         x = rng.random((96, 784)).astype(np.float32)
         y = rng.integers(0, 10, 96)
-        first = pensia.train_target(x, y, epochs=1, seed=4)
-        second = pensia.train_target(x, y, epochs=1, seed=4)
+        first = pensia_target.train_target(x, y, epochs=1, seed=4)
+        second = pensia_target.train_target(x, y, epochs=1, seed=4)
         assert [w.shape for w in first] == [(500, 784), (10, 500)]
         for a, b in zip(first, second, strict=True):
             np.testing.assert_array_equal(a, b)
@@ -238,12 +250,12 @@ Y = np.array([0, 1, 2, 0])
         (lambda: pensia.random_layer(2, 3, 5, 0, 1.5), "layer"),
         (lambda: pensia.random_layer(2**10, 2**10, 2**10, 0, 0), "MAX_VALUES"),
         (lambda: pensia.random_network(W, 0, 0), "n must be >= 1"),
-        (lambda: pensia.forward([W[1], W[0]], X), "do not chain"),
-        (lambda: pensia.forward(W, X[:, :4]), "x must have 5 columns"),
-        (lambda: pensia.forward([np.full((2, 2), np.nan)], X), "finite"),
-        (lambda: pensia.forward(W[0], X), "list of 2-D"),
-        (lambda: pensia.accuracy(np.ones((4, 3)), Y[:3]), "one entry per input"),
-        (lambda: pensia.accuracy(np.ones((4, 3)), Y.astype(float)), "integer"),
+        (lambda: mlp.forward([W[1], W[0]], X), "do not chain"),
+        (lambda: mlp.forward(W, X[:, :4]), "x must have 5 columns"),
+        (lambda: mlp.forward([np.full((2, 2), np.nan)], X), "finite"),
+        (lambda: mlp.forward(W[0], X), "list of 2-D"),
+        (lambda: pensia_experiment.accuracy(np.ones((4, 3)), Y[:3]), "one entry per input"),
+        (lambda: pensia_experiment.accuracy(np.ones((4, 3)), Y.astype(float)), "integer"),
         (lambda: pensia.products(U, V[:, :2]), "shape"),
         (lambda: pensia.reconstruct(V, np.ones(V.shape)), "boolean"),
         (lambda: pensia.reconstruct(V, np.ones((4, 5), bool)), "shape"),
@@ -251,23 +263,71 @@ Y = np.array([0, 1, 2, 0])
         (lambda: pensia.solve_layer(W[1], V, 0.01), "a must have shape"),
         (lambda: pensia.solve_layer(V[:, :, 0], V, 0.0), "eps must be > 0"),
         (lambda: pensia.zero_small(W, -1.0), "eps must be > 0"),
-        (lambda: pensia.error_stats([], 0.1), "non-empty"),
-        (lambda: pensia.histogram_counts([np.ones(3)], [1.0, 0.5]), "increasing"),
-        (lambda: pensia.rel_logit_error(np.zeros((2, 2)), np.ones((2, 2))), "all zeros"),
-        (lambda: pensia.rel_logit_error(np.ones((2, 2)), np.ones((2, 3))), "one shape"),
-        (lambda: pensia.random_sizes([(3, 0)], 2), "positive pairs"),
+        (lambda: pensia_experiment.error_stats([], 0.1), "non-empty"),
+        (lambda: pensia_experiment.histogram_counts([np.ones(3)], [1.0, 0.5]), "increasing"),
+        (
+            lambda: pensia_experiment.relative_logit_error(np.zeros((2, 2)), np.ones((2, 2))),
+            "all zeros",
+        ),
+        (
+            lambda: pensia_experiment.relative_logit_error(np.ones((2, 2)), np.ones((2, 3))),
+            "one shape",
+        ),
+        (lambda: pensia.random_param_counts([(3, 0)], 2), "positive pairs"),
         (lambda: pensia.prune_layers([(U, V)], []), "one mask array per layer"),
         (lambda: pensia.pruned_network_logits([(U, V)], [V > 0], X, batch=0), "batch"),
         (lambda: pensia.pruned_network_logits([(U, V)], [V > 0], X[:, :3]), "columns"),
-        (lambda: pensia.run(W, X, Y, 0, eps=0.0), "eps must be > 0"),
-        (lambda: pensia.run(W, X, Y[:2], 0), "y_test"),
-        (lambda: pensia.run(W, X, Y, 0, real_network=("dense",)), "real_network"),
-        (lambda: pensia.run(W, X, Y, 0, progress="loud"), "progress"),
-        (lambda: pensia.eps_sweep(W, [V], X, Y, np.ones((4, 3))), "a_all"),
-        (lambda: pensia.pensia_code_variant(W[:1], X, Y, 0), "two layers"),
-        (lambda: pensia.train_target(X, Y, 1, 0), "784 columns"),
+        (lambda: pensia_experiment.run(W, X, Y, 0, eps=0.0), "eps must be > 0"),
+        (lambda: pensia_experiment.run(W, X, Y[:2], 0), "y_test"),
+        (lambda: pensia_experiment.run(W, X, Y, 0, real_network=("dense",)), "real_network"),
+        (lambda: pensia_experiment.run(W, X, Y, 0, progress="loud"), "progress"),
+        (lambda: pensia_experiment.eps_sweep(W, [V], X, Y, np.ones((4, 3))), "a_all"),
+        (lambda: pensia_experiment.pensia_code_variant(W[:1], X, Y, 0), "two layers"),
+        (lambda: pensia_target.train_target(X, Y, 1, 0), "784 columns"),
     ],
 )
 def test_bad_inputs_raise(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda s: pensia.random_layer(2, 2, 2, seed=s, layer=0),
+        lambda s: pensia.random_network(W, 2, seed=s),
+        lambda s: pensia_experiment.run(
+            W, X, Y, seed=s, n=2, sweep=False, real_network=(), code_variant=False
+        ),
+        lambda s: pensia_experiment.pensia_code_variant(W, X, Y, seed=s, n=2),
+        lambda s: pensia_target.train_target(np.zeros((4, 784), np.float32), Y, 1, seed=s),
+        lambda s: pensia_target.get_target(None, None, 1, seed=s, path="missing.npz"),
+    ],
+)
+def test_a_string_seed_is_refused_naming_seed(call):
+    with pytest.raises(ValueError, match="seed"):
+        call("abc")
+
+
+def test_progress_is_a_bool_reporting_on_stderr(capsys):
+    pensia_experiment.run(W, X, Y, 0, n=3, sweep=False, code_variant=False, progress=False)
+    assert capsys.readouterr() == ("", "")
+    pensia_experiment.run(W, X, Y, 0, n=3, sweep=False, code_variant=False, progress=True)
+    out, err = capsys.readouterr()
+    assert out == "" and "solving layer 1" in err and "pruned random network" in err
+
+
+def test_load_result_renames_the_old_keys(tmp_path):
+    new = pensia_experiment.run(W, X, Y, 0, n=3, code_variant=False)
+    old = {k.replace("relative_logit_error_", "rel_logit_error_"): v for k, v in new.items()}
+    old["sweep"] = [
+        {k.replace("relative_logit_error_", "rel_logit_error_"): v for k, v in row.items()}
+        for row in new["sweep"]
+    ]
+    assert any(k.startswith("rel_logit_error_") for k in old)
+    for stored in (old, new):  # a file from before the rename, and one from after
+        path = tmp_path / "result.json"
+        path.write_text(json.dumps(stored))
+        assert pensia_experiment.load_result(path) == json.loads(json.dumps(new))
+    with pytest.raises(ValueError, match="not found"):
+        pensia_experiment.load_result(tmp_path / "none.json")

@@ -25,10 +25,13 @@ import rsslib.slth
 from rsslib import multidim as md
 from rsslib import quantized, sweeps, weights
 from rsslib._validate import INT_SEED_RANGE, as_generator, as_int_seed, as_seed
-from rsslib.slth import construct, digits_sweep, error, lenet, lottery, network, pensia
-from rsslib.slth import constructions as C
+from rsslib.slth import construct, dense, digits_sweep, error, lenet, lottery, network, pensia
+from rsslib.slth import gadget_layers as GL
+from rsslib.slth import gadgets as G
 from rsslib.slth import structured as st
 from rsslib.slth import train as T
+from rsslib.slth.experiments import pensia as pensia_experiment
+from rsslib.slth.experiments import pensia_target
 
 BAD_SEEDS = ["abc", -1, 1.5, True, None, np.float64(2.0), np.bool_(False)]
 
@@ -133,19 +136,17 @@ CALLS = {
     "slth.construct.random_network": lambda s: construct.random_network(
         _digits_network(), [1, 0, 0], seed=s
     ),
-    "slth.constructions.critical_widths": lambda s: C.critical_widths(
-        [0.5], 2, "single", 3, seed=s
-    ),
-    "slth.constructions.random_layer_target": lambda s: C.random_layer_target(2, 2, seed=s),
-    "slth.constructions.layer_error_curves": lambda s: C.layer_error_curves(
+    "slth.gadgets.critical_widths": lambda s: G.critical_widths([0.5], 2, "single", 3, seed=s),
+    "slth.gadget_layers.random_layer_target": lambda s: GL.random_layer_target(2, 2, seed=s),
+    "slth.gadget_layers.layer_error_curves": lambda s: GL.layer_error_curves(
         1, 1, 2, "single", np.array([1, 2]), seed=s
     ),
-    "slth.constructions.malach_layer_prediction": lambda s: C.malach_layer_prediction(
+    "slth.gadget_layers.malach_layer_prediction": lambda s: GL.malach_layer_prediction(
         1, 1, 0.5, 0.5, targets=2, seed=s
     ),
-    "slth.constructions.random_target": lambda s: C.random_target((2, 2), seed=s),
-    "slth.constructions.random_network_lp1": lambda s: C.random_network_lp1((2, 2), 1, seed=s),
-    "slth.constructions.random_network_2l": lambda s: C.random_network_2l((2, 2), 1, seed=s),
+    "slth.dense.random_target": lambda s: dense.random_target((2, 2), seed=s),
+    "slth.dense.random_network_lp1": lambda s: dense.random_network_lp1((2, 2), 1, seed=s),
+    "slth.dense.random_network_2l": lambda s: dense.random_network_2l((2, 2), 1, seed=s),
     "slth.digits_sweep.measure": lambda s: digits_sweep.measure(
         *_digits(), block=1, seed=s, variant="theorem"
     ),
@@ -165,16 +166,18 @@ CALLS = {
     "slth.lottery.edge_popup_row": lambda s: lottery.edge_popup_row(
         s, 0.5, data=(*_tiny_data(), *_tiny_data()), epochs=1
     ),
-    "slth.pensia.train_target": lambda s: pensia.train_target(*_tiny_data(), 1, seed=s),
-    "slth.pensia.get_target": lambda s: pensia.get_target(
+    "slth.experiments.pensia_target.train_target": lambda s: pensia_target.train_target(
+        *_tiny_data(), 1, seed=s
+    ),
+    "slth.experiments.pensia_target.get_target": lambda s: pensia_target.get_target(
         *_tiny_data(), 1, seed=s, path=Path(tempfile.mkdtemp()) / "target.npz"
     ),
     "slth.pensia.random_layer": lambda s: pensia.random_layer(2, 2, 2, seed=s, layer=0),
     "slth.pensia.random_network": lambda s: pensia.random_network(_pensia_problem()[0], 2, seed=s),
-    "slth.pensia.run": lambda s: pensia.run(
+    "slth.experiments.pensia.run": lambda s: pensia_experiment.run(
         *_pensia_problem(), seed=s, n=2, sweep=False, real_network=(), code_variant=False
     ),
-    "slth.pensia.pensia_code_variant": lambda s: pensia.pensia_code_variant(
+    "slth.experiments.pensia.pensia_code_variant": lambda s: pensia_experiment.pensia_code_variant(
         *_pensia_problem(), seed=s, n=2
     ),
     "slth.structured.sphere_points": lambda s: st.sphere_points(3, 2, seed=s),
@@ -261,12 +264,12 @@ def test_numpy_draws_are_default_rng_draws(form, seed):
     rng = np.random.default_rng(11)
     w = rng.uniform(-1.0, 1.0, (3, 4))
     np.testing.assert_array_equal(
-        C.random_layer_target(3, 4, seed()), w / np.abs(w).sum(1)[:, None]
+        GL.random_layer_target(3, 4, seed()), w / np.abs(w).sum(1)[:, None]
     )
 
     rng = np.random.default_rng(11)
     expected = [rng.uniform(-1.0, 1.0, (4, 2)), rng.uniform(-1.0, 1.0, (3, 4))]
-    for got, want in zip(C.random_network_2l((2, 3), 2, seed()), expected, strict=True):
+    for got, want in zip(dense.random_network_2l((2, 3), 2, seed()), expected, strict=True):
         np.testing.assert_array_equal(got, want)
 
     x = np.random.default_rng(11).normal(size=(5, 3))
@@ -322,11 +325,11 @@ def test_a_generator_seeds_torch_with_one_draw():
 
 def test_a_generator_is_drawn_from_not_copied():
     g = np.random.default_rng(2)
-    first, second = C.random_layer_target(2, 2, g), C.random_layer_target(2, 2, g)
+    first, second = GL.random_layer_target(2, 2, g), GL.random_layer_target(2, 2, g)
     assert not np.array_equal(first, second)
     h = np.random.default_rng(2)
-    np.testing.assert_array_equal(first, C.random_layer_target(2, 2, h))
-    np.testing.assert_array_equal(second, C.random_layer_target(2, 2, h))
+    np.testing.assert_array_equal(first, GL.random_layer_target(2, 2, h))
+    np.testing.assert_array_equal(second, GL.random_layer_target(2, 2, h))
 
 
 def test_chunk_seeds_spawn_from_a_generator():

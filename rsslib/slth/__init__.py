@@ -16,7 +16,14 @@ float64 throughout, since the approximations are checked to 1e-6 and beyond.
 - :mod:`~rsslib.slth.construct`: the construction on such networks, with a partition of
   hidden channels chosen after the draw, OBS compensation and a cost-aware budget.
 - :mod:`~rsslib.slth.lenet`: LeNet-5 on Fashion-MNIST, pruned and measured.
-- :mod:`~rsslib.slth.pensia`: Pensia et al.'s 784-500-10 experiment solved exactly.
+- :mod:`~rsslib.slth.gadgets`, :mod:`~rsslib.slth.gadget_layers`,
+  :mod:`~rsslib.slth.dense`: Malach et al.'s single neuron against Pensia et al.'s subset
+  sums, one weight and one layer of gadgets; dense targets of depth l inside random
+  networks of depth l + 1 and 2l. :mod:`~rsslib.slth.mlp`: the one numpy forward pass.
+- :mod:`~rsslib.slth.pensia`: Pensia et al.'s construction (each weight a subset sum of
+  random products), solved exactly.
+- :mod:`rsslib.slth.experiments`: the per-chapter runs (the width sweep, Pensia et al.'s
+  784-500-10 experiment, ...).
 - :mod:`~rsslib.slth.structured`: structured against weight pruning: one ReLU neuron (exact
   search, LP bound, Pensia's construction) and filter pruning of the digits CNN's first layer.
 """
