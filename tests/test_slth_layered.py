@@ -10,6 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from rsslib.slth import SimpleCNN
+from rsslib.slth.certificate import certified_error
 from rsslib.slth.construct import (
     assign_blocks,
     blocks_for_factor,
@@ -17,7 +18,6 @@ from rsslib.slth.construct import (
     prune_network,
     random_network,
 )
-from rsslib.slth.certificate import certified_error
 from rsslib.slth.layered import Network, collapse, effective_weight
 
 
