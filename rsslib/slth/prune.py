@@ -39,6 +39,7 @@ import torch
 
 from rsslib._validate import as_count, as_positive_real
 from rsslib.slth.construct import prune_network
+from rsslib.slth.layered import effective_weight
 from rsslib.slth.network import SimpleCNN, as_filters, from_network, to_network
 
 
@@ -199,15 +200,11 @@ def effective_filters(pruned) -> list[torch.Tensor]:
     """The linear filter each pruned pair computes on non-negative inputs.
 
     ``L[l,k,a,b] = sum_t V[l,t] U[t,k,a,b]``; valid because the pruned U is non-negative, so
-    the ReLU between U and V never clips (checked).
+    the ReLU between U and V never clips (checked). The collapse of
+    :func:`rsslib.slth.layered.effective_weight`, pair by pair.
     """
     filters = as_filters(pruned, "pruned")
     if len(filters) % 2:
         raise ValueError("a pruned network has an even number of filters (pairs U, V)")
-    out = []
-    for i in range(0, len(filters), 2):
-        U, V = filters[i], filters[i + 1]
-        if bool((U < 0).any()):
-            raise ValueError(f"filter {i} has negative entries: the ReLU is not the identity")
-        out.append(torch.einsum("lt,tkab->lkab", V[:, :, 0, 0], U))
-    return out
+    pairs = zip(filters[::2], filters[1::2], strict=True)
+    return [effective_weight(("pair", U, V[:, :, 0, 0], 0)) for U, V in pairs]
