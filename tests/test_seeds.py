@@ -25,7 +25,17 @@ import rsslib.slth
 from rsslib import multidim as md
 from rsslib import quantized, sweeps, weights
 from rsslib._validate import INT_SEED_RANGE, as_generator, as_int_seed, as_seed
-from rsslib.slth import construct, dense, digits_sweep, error, lenet, lottery, network, pensia
+from rsslib.slth import (
+    certificate,
+    construct,
+    dense,
+    digits_sweep,
+    error,
+    lenet,
+    lottery,
+    network,
+    pensia,
+)
 from rsslib.slth import gadget_layers as GL
 from rsslib.slth import gadgets as G
 from rsslib.slth import structured as st
@@ -133,6 +143,12 @@ CALLS = {
     "sweeps.chunk_seeds": lambda s: sweeps.chunk_seeds(seed=s, count=2),
     "slth.network.random_cnn": lambda s: network.random_cnn([1, 2], [3], [2], seed=s),
     "slth.error.sup_error": lambda s: error.sup_error(*_pruned_pair(), size=3, seed=s),
+    "slth.certificate.search_error": lambda s: certificate.search_error(
+        network.to_network(_pruned_pair()[0]),
+        network.to_network(_pruned_pair()[1], pairs=True),
+        size=3,
+        seed=s,
+    ),
     "slth.construct.random_network": lambda s: construct.random_network(
         _digits_network(), [1, 0, 0], seed=s
     ),

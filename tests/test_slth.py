@@ -172,20 +172,20 @@ def test_budgets_keep_the_worst_network_within_eps_and_are_not_twice_too_small(d
     res = slth.sup_error(targets, worst, steps=0)
     # each layer then errs by its layer budget per unit of input, and the certificate of
     # the whole network (an upper bound on its sup error) stays within eps
-    assert res["per_layer"] == pytest.approx([r["layer_budget"] for r in report], rel=1e-12)
-    assert res["certified"] <= eps
+    assert res.deltas == pytest.approx(tuple(r["layer_budget"] for r in report), rel=1e-12)
+    assert res.certified <= eps
     X = torch.tensor(list(itertools.product((0.0, 1.0), repeat=9)), dtype=torch.float64)
     X = X.reshape(-1, 1, 3, 3)
     with torch.no_grad():
         measured = float((slth.SimpleCNN(targets)(X) - slth.SimpleCNN(worst)(X)).abs().max())
-    assert 0 < measured <= res["certified"] * (1 + 1e-12)
+    assert 0 < measured <= res.certified * (1 + 1e-12)
     # twice the budget (eps / l per layer, without the proof's 2) no longer composes to eps:
     # (1 + eps / l)^l - 1 > eps as soon as there are two layers
     doubled = slth.sup_error(targets, missing_by([2 * r["budget"] for r in report]), steps=0)
     if depth == 1:
-        assert doubled["certified"] == pytest.approx(eps, rel=1e-12)
+        assert doubled.certified == pytest.approx(eps, rel=1e-12)
     else:
-        assert doubled["certified"] > eps
+        assert doubled.certified > eps
 
 
 @pytest.mark.parametrize(("width", "certified"), [(24, False), (64, True)])
@@ -287,9 +287,9 @@ def test_sup_error_brackets_the_true_error():
     net, targets = tiny_problem(9, width=24, c1=2, depth=2)
     pruned, _ = slth.prune(net, targets, eps=0.01)
     res = slth.sup_error(targets, pruned, size=5, restarts=4, steps=60)
-    assert 0 <= res["lower"] <= res["certified"] + 1e-12
+    assert 0 <= res.lower <= res.certified + 1e-12
     single, _ = slth.layer_sup_error(targets[0], slth.effective_filters(pruned)[0])
-    assert res["per_layer"][0] == pytest.approx(single)
+    assert res.deltas[0] == pytest.approx(single)
 
 
 @pytest.mark.parametrize(

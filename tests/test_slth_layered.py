@@ -10,6 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from rsslib.slth import SimpleCNN
+from rsslib.slth.certificate import certified_error
 from rsslib.slth.construct import (
     assign_blocks,
     blocks_for_factor,
@@ -17,7 +18,7 @@ from rsslib.slth.construct import (
     prune_network,
     random_network,
 )
-from rsslib.slth.layered import Network, certified_error, collapse, effective_weight
+from rsslib.slth.layered import Network, collapse, effective_weight
 
 
 def tiny_target(seed=0):
@@ -155,7 +156,7 @@ def test_certified_error_bounds_the_error_at_every_vertex():
         ]
     )
     pruned, _ = prune_network(random_network(target, [3, 3], seed=7), target)
-    bound = certified_error(target, pruned)["certified"]
+    bound = certified_error(target, pruned).certified
     vertices = torch.tensor(list(itertools.product([0.0, 1.0], repeat=16)), dtype=torch.float64)
     points = torch.cat([vertices, torch.rand(20000, 16, generator=g, dtype=torch.float64)])
     X = points.reshape(-1, 1, 4, 4)
@@ -164,7 +165,7 @@ def test_certified_error_bounds_the_error_at_every_vertex():
     assert 0 < measured <= bound
     empty = Network([(ly[0], torch.zeros_like(ly[1]), ly[2] * 0, ly[3]) if ly[0] == "pair"
                      else ly for ly in pruned.layers])  # fmt: skip
-    assert certified_error(target, empty)["certified"] >= float(target(X).abs().max())
+    assert certified_error(target, empty).certified >= float(target(X).abs().max())
 
 
 def test_blocks_for_factor_is_the_largest_common_block_within_budget():

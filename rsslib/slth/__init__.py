@@ -3,18 +3,27 @@
 Tensors use torch's layouts: filters ``(out, in, kh, kw)``, inputs ``(N, C, H, W)``, and
 float64 throughout, since the approximations are checked to 1e-6 and beyond.
 
+The construction layer (nothing here imports :mod:`rsslib.slth.experiments`):
+
 - :mod:`~rsslib.slth.conv`: the thesis's convolution and its fast equivalent.
+- :mod:`~rsslib.slth.layered`: :class:`Network`, the one feed-forward network type (padded
+  convolutions, pooling, flatten, dense layers and pruned pairs) for construction,
+  certificate and evaluation.
 - :mod:`~rsslib.slth.network`: simple CNNs
-  (Definition 11.3 (thesis Definitions 28 and 30)) and the random network of
-  Theorem 13.1 (thesis Theorem 31).
-- :mod:`~rsslib.slth.prune`: the pruning construction of
-  Proposition 12.1 (thesis Proposition 32), Lemma 12.2 (thesis Lemma 34) and
-  Theorem 13.1, solved exactly with :func:`rsslib.best_subsets`.
-- :mod:`~rsslib.slth.error`: exact and certified sup errors over inputs in [0, 1].
-- :mod:`~rsslib.slth.layered`: networks with padding, pooling, flatten and dense layers, and
-  the certified error chain through them.
-- :mod:`~rsslib.slth.construct`: the construction on such networks, with a partition of
-  hidden channels chosen after the draw, OBS compensation and a cost-aware budget.
+  (Definition 11.3 (thesis Definitions 28 and 30)), the random network of
+  Theorem 13.1 (thesis Theorem 31), and their conversion to and from :class:`Network`
+  (:func:`to_network`, :func:`from_network`).
+- :mod:`~rsslib.slth.construct`: the pruning construction of
+  Proposition 12.1 (thesis Proposition 32) on any :class:`Network` (:func:`prune_network`),
+  with a partition of hidden channels chosen after the draw, OBS compensation and a
+  cost-aware budget, solved exactly with :func:`rsslib.best_subsets`.
+- :mod:`~rsslib.slth.prune`: :func:`prune`, the construction for simple CNNs with the
+  budgets of Lemma 12.2 (thesis Lemma 34) and Theorem 13.1 (an adapter over
+  :func:`prune_network`).
+- :mod:`~rsslib.slth.certificate`: the one certificate, :func:`certified_error` (the error
+  recursion of the proof of Theorem 13.1 with measured constants) and the searched lower
+  bound, as a :class:`Certificate`; the exact one-layer sup error.
+- :mod:`~rsslib.slth.error`: :func:`sup_error`, the certificate for simple CNNs.
 - :mod:`~rsslib.slth.lenet`: LeNet-5 on Fashion-MNIST, pruned and measured.
 - :mod:`~rsslib.slth.gadgets`, :mod:`~rsslib.slth.gadget_layers`,
   :mod:`~rsslib.slth.dense`: Malach et al.'s single neuron against Pensia et al.'s subset
@@ -28,20 +37,36 @@ float64 throughout, since the approximations are checked to 1e-6 and beyond.
   search, LP bound, Pensia's construction) and filter pruning of the digits CNN's first layer.
 """
 
+from rsslib.slth.certificate import Certificate, certified_error, layer_sup_error
+from rsslib.slth.construct import prune_network
 from rsslib.slth.conv import conv, thesis_conv
-from rsslib.slth.error import layer_sup_error, sup_error
-from rsslib.slth.network import SimpleCNN, normalise_filters, random_cnn, required_width
+from rsslib.slth.error import sup_error
+from rsslib.slth.layered import Network
+from rsslib.slth.network import (
+    SimpleCNN,
+    from_network,
+    normalise_filters,
+    random_cnn,
+    required_width,
+    to_network,
+)
 from rsslib.slth.prune import effective_filters, prune
 
 __all__ = [
+    "Certificate",
+    "Network",
     "SimpleCNN",
+    "certified_error",
     "conv",
     "effective_filters",
+    "from_network",
     "layer_sup_error",
     "normalise_filters",
     "prune",
+    "prune_network",
     "random_cnn",
     "required_width",
     "sup_error",
     "thesis_conv",
+    "to_network",
 ]

@@ -31,6 +31,7 @@ The chapter ``book/slth/lenet_fashion`` measures what each step buys.
 
 from __future__ import annotations
 
+import sys
 import time
 
 import numpy as np
@@ -38,7 +39,7 @@ import torch
 import torch.nn.functional as F
 
 from rsslib._jit import jit
-from rsslib._validate import as_count, as_int_seed
+from rsslib._validate import as_count, as_int_seed, as_positive_real
 from rsslib.distributions import draw
 from rsslib.slth.layered import WEIGHTED, Network, collapse
 from rsslib.solve import best_subsets
@@ -71,8 +72,7 @@ def blocks_for_factor(
     For LeNet-5 it gives the small convolutions many more channels than the large dense
     layer, at little cost in size.
     """
-    if not factor > 0:
-        raise ValueError(f"factor must be > 0, got {factor}")
+    factor = as_positive_real(factor, "factor")
     if allocation not in ALLOCATIONS:
         raise ValueError(f"allocation must be one of {ALLOCATIONS}, got {allocation!r}")
     weighted = target.weighted()
@@ -110,7 +110,7 @@ def layer_scales(target: Network, top: float = 0.25) -> list[float]:
     the output back. ``top = 1/4`` sits well inside the range the positive products of a
     block cover (the literal construction instead divides each layer by its l1 norm).
     """
-    if not 0 < top <= 1:
+    if not 0 < as_positive_real(top, "top") <= 1:
         raise ValueError(f"top must be in (0, 1], got {top}")
     return [float(target.layers[i][1].abs().max()) / top for i in target.weighted()]
 
@@ -136,20 +136,19 @@ def random_network(target: Network, blocks, seed: int = 0, scales=None, dist=Non
         return torch.from_numpy(draw(count, dist, rng).reshape(shape))
 
     weighted = target.weighted()
-    blocks = [int(b) for b in blocks]
-    scales = [1.0] * len(weighted) if scales is None else [float(s) for s in scales]
+    blocks = [as_count(b, f"blocks[{k}]") for k, b in enumerate(blocks)]
+    scales = [1.0] * len(weighted) if scales is None else list(scales)
+    scales = [as_positive_real(s, f"scales[{k}]") for k, s in enumerate(scales)]
     if len(blocks) != len(weighted) or len(scales) != len(weighted):
         raise ValueError(f"blocks and scales need one entry per weighted layer ({len(weighted)})")
-    if min(blocks) < 0 or min(scales) <= 0:
-        raise ValueError("blocks must be >= 0 and scales > 0")
     gen = torch.Generator().manual_seed(seed)
     layers, k = [], 0
     for layer in target.layers:
+        if layer[0] == "pair":
+            raise ValueError("the target must not contain pairs")
         if layer[0] not in WEIGHTED:
             layers.append(layer)
             continue
-        if layer[0] == "pair":
-            raise ValueError("the target must not contain pairs")
         W, b = layer[1], blocks[k]
         if b == 0:
             layers.append(layer)
@@ -350,6 +349,7 @@ def prune_network(
     balance: bool = False,
     max_subset: int | None = None,
     progress: bool = False,
+    executor=None,
 ) -> tuple[Network, list[dict]]:
     """Prune ``random_net`` (from :func:`random_network`) into ``target``.
 
@@ -377,7 +377,12 @@ def prune_network(
         keeps at most ``max_subset`` entries of U: the sparse tickets of Natale et al.
         (2024). Only with ``compensate=None``.
     progress : bool
-        Print one line per pruned layer.
+        Report one line per pruned layer on stderr.
+    executor : concurrent.futures.Executor, optional
+        Solve each layer's subset sums in batches on it (a process pool, a dask
+        ``Client.get_executor()``; :func:`rsslib.best_subsets`), layer by layer; ``None``
+        solves them in this process. The solver is exact and deterministic, so the result
+        does not depend on it. Only with ``compensate=None`` and no ``max_subset``.
 
     Returns
     -------
@@ -390,6 +395,8 @@ def prune_network(
         the l1 norm of ``K - L``), ``positive`` and ``unused`` (positive U entries, and
         those beyond ``max_terms``), ``kept``, ``total``, ``instances`` and ``seconds``.
     """
+    if not isinstance(random_net, Network) or not isinstance(target, Network):
+        raise ValueError("random_net and target must be rsslib.slth.Network instances")
     if len(random_net.layers) != len(target.layers):
         raise ValueError("random_net and target must have the same number of layers")
     max_terms = as_count(max_terms, "max_terms", minimum=1)  # 3.7 refused, not truncated
@@ -399,12 +406,15 @@ def prune_network(
         raise ValueError(f"compensate must be one of {COMPENSATIONS}, got {compensate!r}")
     if compensate is not None and (data is None or len(data) == 0):
         raise ValueError(f"compensate={compensate!r} needs data (input images)")
-    if not damping > 0:
-        raise ValueError(f"damping must be > 0, got {damping}")
+    damping = as_positive_real(damping, "damping")
     if max_subset is not None:
         max_subset = as_count(max_subset, "max_subset", minimum=1)
         if compensate is not None:
             raise ValueError("max_subset is supported only with compensate=None")
+    if executor is not None and (compensate is not None or max_subset is not None):
+        raise ValueError("executor is supported only with compensate=None and no max_subset")
+    if not isinstance(progress, bool | np.bool_):
+        raise ValueError(f"progress must be a bool, got {progress!r}")
     layers, report = list(random_net.layers), []
     for i, (t, r) in enumerate(zip(target.layers, random_net.layers, strict=True)):
         if r[0] != "pair":
@@ -434,7 +444,9 @@ def prune_network(
             masks, _ = best_subsets_of_size(flat, W.reshape(-1), size, at_most=True)
             masks = masks.reshape(values.shape) & offered
         elif compensate is None:
-            masks, _ = best_subsets(values.reshape(-1, values.shape[2]), W.reshape(-1))
+            masks, _ = best_subsets(
+                values.reshape(-1, values.shape[2]), W.reshape(-1), executor=executor
+            )
             masks = masks.reshape(values.shape) & offered
         else:
             # the network pruned so far: collapsed pairs before layer i, the target after
@@ -484,6 +496,7 @@ def prune_network(
                 f"layer {i} ({t[0]} {tuple(K.shape)}): block {block}, "
                 f"{rep['instances']} weights in {rep['seconds']:.1f} s, "
                 f"max weight error {rep['max_weight_error']:.2e}",
+                file=sys.stderr,
                 flush=True,
             )
     return Network(layers), report

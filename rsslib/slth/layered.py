@@ -20,7 +20,9 @@ Real architectures such as LeNet-5 also pool, flatten and end with dense layers.
 Max and average pooling are 1-Lipschitz in the max norm (a max or a mean of entries each
 within e of the other network's moves by at most e), and so are ReLU and flatten: the error
 recursion of the proof of Theorem 13.1 (thesis Theorem 31) passes through them unchanged
-(:func:`certified_error`); zero padding changes no max norm either.
+(:func:`rsslib.slth.certificate.certified_error`); zero padding changes no max norm either.
+A :class:`~rsslib.slth.SimpleCNN` converts to a Network
+(:func:`rsslib.slth.network.to_network`) and back.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
+
+from rsslib._validate import as_count
 
 WEIGHTED = ("conv", "dense")
 _ARITY = {
@@ -51,9 +55,9 @@ def _check_layer(i: int, layer) -> tuple:
         raise ValueError(f"layers[{i}]: a {kind!r} layer has {_ARITY[kind] - 1} arguments")
     if kind == "conv":
         K = torch.as_tensor(layer[1], dtype=torch.float64).detach().clone()
-        if K.dim() != 4 or K.shape[2] != K.shape[3] or int(layer[2]) < 0:
-            raise ValueError(f"layers[{i}]: conv needs K (out, in, d, d) and padding >= 0")
-        return ("conv", K, int(layer[2]))
+        if K.dim() != 4 or K.shape[2] != K.shape[3]:
+            raise ValueError(f"layers[{i}]: conv needs K (out, in, d, d), got {tuple(K.shape)}")
+        return ("conv", K, as_count(layer[2], f"layers[{i}] padding"))
     if kind == "dense":
         W = torch.as_tensor(layer[1], dtype=torch.float64).detach().clone()
         if W.dim() != 2:
@@ -67,16 +71,14 @@ def _check_layer(i: int, layer) -> tuple:
                 f"layers[{i}]: pair needs U (n, in[, d, d]) and V (out, n), got "
                 f"{tuple(U.shape)} and {tuple(V.shape)}"
             )
-        return ("pair", U, V, int(layer[3]))
+        return ("pair", U, V, as_count(layer[3], f"layers[{i}] padding"))
     if kind == "pad":
-        widths = tuple(int(w) for w in layer[1])
-        if len(widths) != 4 or min(widths) < 0:
+        widths = tuple(layer[1])
+        if len(widths) != 4:
             raise ValueError(f"layers[{i}]: pad needs four widths >= 0, got {layer[1]!r}")
-        return ("pad", widths)
+        return ("pad", tuple(as_count(w, f"layers[{i}] pad width") for w in widths))
     if kind in ("maxpool", "avgpool"):
-        if int(layer[1]) < 1:
-            raise ValueError(f"layers[{i}]: pooling size must be >= 1")
-        return (kind, int(layer[1]))
+        return (kind, as_count(layer[1], f"layers[{i}] pooling size", minimum=1))
     return (kind,)
 
 
@@ -175,53 +177,3 @@ def collapse(net: Network) -> Network:
         else:
             out.append(layer)
     return Network(out)
-
-
-def _op_norm(W: torch.Tensor) -> float:
-    """max over outputs of the l1 norm of its weights: ||W x||_max <= op ||x||_max."""
-    return float(W.abs().flatten(1).sum(1).max())
-
-
-def _one_signed(E: torch.Tensor) -> float:
-    """sup over x in [0, 1]^in of ||E x||_max (attained by x = 1 where E has one sign)."""
-    E = E.flatten(1)
-    return float(torch.maximum(E.clamp(min=0).sum(1), (-E).clamp(min=0).sum(1)).max())
-
-
-def certified_error(target: Network, approx: Network) -> dict:
-    """Certified bound on ``sup ||target(X) - approx(X)||_max`` over inputs X in [0, 1].
-
-    The recursion of :func:`rsslib.slth.sup_error` (the proof of Theorem 13.1
-    (thesis Theorem 31) with measured constants), extended layer by layer: at a weighted
-    layer with target weight K and effective weight L (pairs collapsed,
-    :func:`effective_weight`), ``B <- op(K) B + delta (R + B)`` and ``R <- op(K) R``, where
-    ``delta`` is the sup of ``||(K - L) y||_max`` over y in [0, 1] and ``R`` bounds the
-    target's activations; ReLU, max and average pooling, zero padding and flatten are
-    1-Lipschitz in the max norm, so B and R pass through them unchanged. Valid whenever
-    every weighted layer's input is non-negative (an image in [0, 1], or the output of a
-    ReLU or of pooling after one), which :class:`Network` does not check but LeNet-5 and the
-    simple CNNs satisfy.
-
-    Returns
-    -------
-    dict with ``certified`` (the final B), ``bounds`` (B after each weighted layer),
-    ``deltas`` and ``op_norms`` per weighted layer.
-    """
-    if len(target.layers) != len(approx.layers):
-        raise ValueError("target and approx must have the same layers (pairs count as one)")
-    R, B = 1.0, 0.0
-    deltas, ops, bounds = [], [], []
-    for i, (t, a) in enumerate(zip(target.layers, approx.layers, strict=True)):
-        if t[0] in WEIGHTED:
-            K, L = t[1], effective_weight(a)
-            if K.shape != L.shape:
-                raise ValueError(f"layer {i}: target {tuple(K.shape)} vs {tuple(L.shape)}")
-            delta, op = _one_signed(K - L), _op_norm(K)
-            B = op * B + delta * (R + B)
-            R = op * R
-            deltas.append(delta)
-            ops.append(op)
-            bounds.append(B)
-        elif t[0] != a[0]:
-            raise ValueError(f"layer {i}: target has {t[0]!r}, approx has {a[0]!r}")
-    return {"certified": B, "bounds": bounds, "deltas": deltas, "op_norms": ops}

@@ -1,6 +1,9 @@
 """Simple CNNs and the random network of Theorem 13.1 (thesis Theorem 31).
 
-Simple CNNs are those of Definition 11.3 (thesis Definitions 28 and 30).
+Simple CNNs are those of Definition 11.3 (thesis Definitions 28 and 30). They convert to the
+library's one network type, :class:`~rsslib.slth.layered.Network` (:func:`to_network`), on
+which the construction (:func:`rsslib.slth.prune_network`) and the certificate
+(:func:`rsslib.slth.certified_error`) run, and back (:func:`from_network`).
 """
 
 from __future__ import annotations
@@ -10,8 +13,9 @@ from collections.abc import Sequence
 
 import torch
 
-from rsslib._validate import as_int_seed
+from rsslib._validate import as_count, as_int_seed, as_positive_real
 from rsslib.slth.conv import conv
+from rsslib.slth.layered import Network
 
 
 class SimpleCNN(torch.nn.Module):
@@ -54,6 +58,16 @@ class SimpleCNN(torch.nn.Module):
     def parameter_count(self) -> int:
         return sum(f.numel() for f in self._filters)
 
+    def to_network(self, pairs: bool = False) -> Network:
+        """This network as a :class:`~rsslib.slth.layered.Network` (:func:`to_network`)."""
+        return to_network(self, pairs=pairs)
+
+    @classmethod
+    def from_network(cls, net: Network) -> SimpleCNN:
+        """The simple CNN a converted :class:`~rsslib.slth.layered.Network` stands for
+        (:func:`from_network`)."""
+        return from_network(net)
+
     def forward(self, X: torch.Tensor) -> torch.Tensor:
         X = torch.as_tensor(X, dtype=torch.float64)
         if X.dim() != 4 or X.shape[1] != self.channels[0]:
@@ -68,12 +82,13 @@ class SimpleCNN(torch.nn.Module):
 
 
 def _check_architecture(channels, kernel_sizes):
-    channels = [int(c) for c in channels]
-    kernel_sizes = [int(d) for d in kernel_sizes]
+    channels, kernel_sizes = list(channels), list(kernel_sizes)
     if len(channels) != len(kernel_sizes) + 1 or not kernel_sizes:
         raise ValueError("channels must list c_0..c_l and kernel_sizes d_1..d_l (l >= 1)")
-    if min(channels) < 1 or min(kernel_sizes) < 1:
-        raise ValueError("channels and kernel sizes must be positive")
+    channels = [as_count(c, f"channels[{i}]", minimum=1) for i, c in enumerate(channels)]
+    kernel_sizes = [
+        as_count(d, f"kernel_sizes[{i}]", minimum=1) for i, d in enumerate(kernel_sizes)
+    ]
     return channels, kernel_sizes
 
 
@@ -84,8 +99,7 @@ def required_width(channels, kernel_sizes, eps: float, C: float) -> list[int]:
     C works; the chapters of Part III measure which C is enough in practice.
     """
     channels, kernel_sizes = _check_architecture(channels, kernel_sizes)
-    if not (eps > 0 and C > 0):
-        raise ValueError("eps and C must be > 0")
+    eps, C = as_positive_real(eps, "eps"), as_positive_real(C, "C")
     depth = len(kernel_sizes)
     return [
         math.ceil(
@@ -106,9 +120,10 @@ def random_cnn(channels, kernel_sizes, widths, seed: int = 0) -> SimpleCNN:
     Generator from which one int seed is drawn.
     """
     channels, kernel_sizes = _check_architecture(channels, kernel_sizes)
-    widths = [int(n) for n in widths]
-    if len(widths) != len(kernel_sizes) or min(widths) < 1:
+    widths = list(widths)
+    if len(widths) != len(kernel_sizes):
         raise ValueError("widths must list a positive n_i for every target layer")
+    widths = [as_count(n, f"widths[{i}]", minimum=1) for i, n in enumerate(widths)]
     gen = torch.Generator().manual_seed(as_int_seed(seed))
     filters = []
     for i, (d, n) in enumerate(zip(kernel_sizes, widths, strict=True)):
@@ -145,3 +160,72 @@ def as_filters(net, name: str) -> list[torch.Tensor]:
         return [torch.as_tensor(f, dtype=torch.float64) for f in net]
     except TypeError as exc:
         raise ValueError(f"{name} must be a SimpleCNN or a list of filters") from exc
+
+
+def _pad(d: int) -> tuple:
+    """Definition 11.2's zero padding: d - 1 zeros before each spatial axis, none after."""
+    return ("pad", (d - 1, 0, d - 1, 0))
+
+
+def to_network(net, pairs: bool = False) -> Network:
+    """A simple CNN as a :class:`~rsslib.slth.layered.Network` computing the same function.
+
+    The thesis's convolution (Definition 11.2 (thesis Eq. 4.2)) is zero padding of d - 1
+    before each spatial axis followed by a correlation with the flipped kernel, so filter K
+    becomes ``("pad", (d-1, 0, d-1, 0))``, ``("conv", flip(K), 0)``, with ``("relu",)``
+    between filters.
+
+    Parameters
+    ----------
+    net : SimpleCNN or list of filters
+    pairs : bool
+        Read the 2l filters as l pairs (U_i, V_i), V_i of shape (c_i, n_i, 1, 1), the random
+        or pruned network of Theorem 13.1 (thesis Theorem 31): pair i becomes the padding
+        and ``("pair", flip(U_i), V_i[:, :, 0, 0], 0)``, the same function.
+    """
+    filters = as_filters(net, "net")
+    if pairs and len(filters) % 2:
+        raise ValueError(f"pairs=True needs an even number of filters, got {len(filters)}")
+    layers = []
+    for i in range(0, len(filters), 2 if pairs else 1):
+        if layers:
+            layers.append(("relu",))
+        K = filters[i]
+        flipped = torch.flip(K, dims=(2, 3))
+        if not pairs:
+            layers += [_pad(K.shape[-1]), ("conv", flipped, 0)]
+            continue
+        V = filters[i + 1]
+        if V.dim() != 4 or V.shape[2:] != (1, 1) or V.shape[1] != K.shape[0]:
+            raise ValueError(
+                f"filter {i + 1} must have shape (c, {K.shape[0]}, 1, 1) to pair with filter "
+                f"{i}, got {tuple(V.shape)}"
+            )
+        layers += [_pad(K.shape[-1]), ("pair", flipped, V[:, :, 0, 0], 0)]
+    return Network(layers)
+
+
+def from_network(net: Network) -> SimpleCNN:
+    """The simple CNN of a network :func:`to_network` built (pairs give two filters each).
+
+    Raises ValueError if ``net`` is not of that form (padding d - 1 before each axis, then
+    an unpadded conv or pair, ReLU between them).
+    """
+    if not isinstance(net, Network):
+        raise ValueError(f"net must be a Network, got {type(net).__name__}")
+    layers, filters = net.layers, []
+    if len(layers) % 3 != 2:
+        raise ValueError("a simple CNN has 3 l - 1 layers: padding, conv or pair, ReLU, ...")
+    for start in range(0, len(layers), 3):
+        group = layers[start : start + 3]
+        pad, layer = group[0], group[1]
+        relu = len(group) == 2 or group[2] == ("relu",)
+        if layer[0] not in ("conv", "pair") or layer[-1] != 0 or not relu:
+            raise ValueError(f"layers {start}..: not padding, conv or pair, ReLU (a simple CNN)")
+        flipped = torch.flip(layer[1], dims=(2, 3)) if layer[1].dim() == 4 else None
+        if flipped is None or pad != _pad(flipped.shape[-1]):
+            raise ValueError(f"layer {start}: not the padding of a {layer[0]} of a simple CNN")
+        filters.append(flipped)
+        if layer[0] == "pair":
+            filters.append(layer[2][:, :, None, None])
+    return SimpleCNN(filters)

@@ -18,6 +18,10 @@ Subset Sum machine:
    (in channel order; the others are pruned and counted in the report as ``unused``).
    The solution is exact over the products offered, not over the whole block.
 
+The construction itself is :func:`rsslib.slth.prune_network` (module
+:mod:`rsslib.slth.construct`), on any :class:`~rsslib.slth.Network`; :func:`prune` is its
+adapter for the thesis's :class:`~rsslib.slth.SimpleCNN`, with the proof's report.
+
 Why logarithmic width suffices: the products ``V_t U+_t`` have an atom of mass 1/2 at 0
 (wherever U is negative), so they are not super-uniform as the thesis says; but zeros change
 no subset sum, and conditional on ``U_t > 0`` a product has the law of a product of two
@@ -31,14 +35,12 @@ least as well as any such split.
 
 from __future__ import annotations
 
-import time
-
-import numpy as np
 import torch
 
-from rsslib._validate import as_count
-from rsslib.slth.network import SimpleCNN, as_filters
-from rsslib.solve import best_subsets
+from rsslib._validate import as_count, as_positive_real
+from rsslib.slth.construct import prune_network
+from rsslib.slth.layered import effective_weight
+from rsslib.slth.network import SimpleCNN, as_filters, from_network, to_network
 
 
 def _check_pairs(random_filters, target_filters, tol=1e-9):
@@ -78,6 +80,14 @@ def _check_pairs(random_filters, target_filters, tol=1e-9):
 def prune(random_net, target, eps: float, max_terms: int = 24, executor=None):
     """Prune ``random_net`` so that it approximates ``target`` (the proof's construction).
 
+    A thin adapter over :func:`rsslib.slth.prune_network`, the one construction: both
+    networks are converted to :class:`~rsslib.slth.Network` (:func:`rsslib.slth.to_network`),
+    pruned with contiguous blocks and no compensation, and converted back. Two things are
+    the proof's own: V keeps every entry of its output's block (Proposition 12.1
+    (thesis Proposition 32) prunes V to a block-diagonal mask and nothing more; an entry
+    whose hidden channel keeps no U entry computes nothing either way), and the report
+    adds the proof's budgets.
+
     Parameters
     ----------
     random_net : SimpleCNN
@@ -110,7 +120,9 @@ def prune(random_net, target, eps: float, max_terms: int = 24, executor=None):
         The random filters with masks applied: every kept entry equals the random entry,
         every other entry is 0.
     report : list of dict
-        One per target layer, with keys
+        One per target layer, with the keys of :func:`rsslib.slth.prune_network`'s report
+        (same names, same quantities; ``layer`` is the target layer's index 0..l-1) except
+        ``block``, plus the proof's:
 
         - ``max_weight_error``: the largest ``|K - L|`` over the layer's weights, L the
           pair's effective filter (:func:`effective_filters`);
@@ -137,93 +149,62 @@ def prune(random_net, target, eps: float, max_terms: int = 24, executor=None):
     random_filters = as_filters(random_net, "random_net")
     target_filters = as_filters(target, "target")
     _check_pairs(random_filters, target_filters)
-    if not eps > 0:
-        raise ValueError(f"eps must be > 0, got {eps}")
+    eps = as_positive_real(eps, "eps")
     max_terms = as_count(max_terms, "max_terms", minimum=1)  # 3.7 refused, not truncated
-    if max_terms > 40:
-        raise ValueError(f"max_terms must be in 1..40, got {max_terms}")
+    network, report = prune_network(
+        to_network(random_filters, pairs=True),
+        to_network(target_filters),
+        max_terms=max_terms,
+        executor=executor,
+    )
+    pairs = from_network(network).filters
     depth = len(target_filters)
-    pruned, report = [], []
-    for i, K in enumerate(target_filters):
-        t0 = time.perf_counter()
-        U, V = random_filters[2 * i].numpy(), random_filters[2 * i + 1].numpy()
+    pruned, proof_report = [], []
+    for i, (K, rep) in enumerate(zip(target_filters, report, strict=True)):
+        V = random_filters[2 * i + 1]
         c1, c0, d, _ = K.shape
-        block = U.shape[0] // c1
-        keep_u = np.zeros(U.shape, dtype=bool)
-        keep_v = np.zeros(V.shape, dtype=bool)
-        samples, targets, owners = [], [], []
-        positive = unused = 0
-        for out in range(c1):
-            channels = np.arange(out * block, (out + 1) * block)
-            keep_v[out, channels, 0, 0] = True
-            # rows: target weights (k, a, b) of output channel `out`; columns: channels t
-            u = U[channels].reshape(block, -1).T
-            products = V[out, channels, 0, 0][None, :] * np.where(u > 0, u, 0.0)
-            count = (u > 0).sum(axis=1)
-            positive += int(count.sum())
-            unused += int(np.maximum(count - max_terms, 0).sum())
-            usable = (u > 0) & (np.cumsum(u > 0, axis=1) <= max_terms)
-            order = np.argsort(~usable, axis=1, kind="stable")[:, :max_terms]
-            offered = np.take_along_axis(usable, order, axis=1)
-            chosen_from = np.take_along_axis(products, order, axis=1)
-            samples.append(np.where(offered, chosen_from, 0.0))
-            targets.append(K[out].numpy().reshape(-1))
-            owners.append((channels, order, offered))
-        width = max(s.shape[1] for s in samples)
-        batch = np.vstack([np.pad(s, ((0, 0), (0, width - s.shape[1]))) for s in samples])
-        masks, errors = best_subsets(batch, np.concatenate(targets), executor=executor)
-        row = 0
-        for channels, order, offered in owners:
-            rows = order.shape[0]
-            # the solver never selects a zero, so only offered (positive) entries are kept
-            chosen = masks[row : row + rows, : order.shape[1]] & offered
-            for w in range(rows):
-                picked = channels[order[w, chosen[w]]]
-                k, rest = divmod(w, d * d)
-                a, b = divmod(rest, d)
-                keep_u[picked, k, a, b] = True
-            row += rows
-        new_u = torch.from_numpy(np.where(keep_u, U, 0.0))
-        new_v = torch.from_numpy(np.where(keep_v, V, 0.0))
-        pruned += [new_u, new_v]
-        kept = int(keep_u.sum() + keep_v.sum())
-        total = U.size + V.size
-        worst = float(errors.max(initial=0.0))
+        n = V.shape[1]
+        block = n // c1
+        # Proposition 12.1: V keeps its output's whole block (t // block == l, t < c1 block)
+        in_block = (torch.arange(n) // block == torch.arange(c1)[:, None]) & (
+            torch.arange(n) < c1 * block
+        )
+        U = pairs[2 * i]
+        V = torch.where(in_block[:, :, None, None], V, torch.zeros_like(V))
+        pruned += [U, V]
+        kept = int((U != 0).sum() + in_block.sum())
+        total = U.numel() + V.numel()
         budget = eps / (2 * depth * c1 * d * d * c0)
-        report.append(
+        proof_report.append(
             {
                 "layer": i,
-                "max_weight_error": worst,
+                "max_weight_error": rep["max_weight_error"],
                 "budget": budget,
-                "within_budget": bool(worst <= budget),
-                "l1_error": float(errors.reshape(c1, -1).sum(axis=1).max(initial=0.0)),
+                "within_budget": bool(rep["max_weight_error"] <= budget),
+                "l1_error": rep["l1_error"],
                 "layer_budget": eps / (2 * depth),
-                "positive": positive,
-                "unused": unused,
-                "leftover_channels": int(U.shape[0] - c1 * block),
+                "positive": rep["positive"],
+                "unused": rep["unused"],
+                "leftover_channels": int(n - c1 * block),
                 "kept": kept,
                 "total": total,
                 "sparsity": 1 - kept / total,
-                "instances": int(errors.size),
-                "seconds": time.perf_counter() - t0,
+                "instances": rep["instances"],
+                "seconds": rep["seconds"],
             }
         )
-    return SimpleCNN(pruned), report
+    return SimpleCNN(pruned), proof_report
 
 
 def effective_filters(pruned) -> list[torch.Tensor]:
     """The linear filter each pruned pair computes on non-negative inputs.
 
     ``L[l,k,a,b] = sum_t V[l,t] U[t,k,a,b]``; valid because the pruned U is non-negative, so
-    the ReLU between U and V never clips (checked).
+    the ReLU between U and V never clips (checked). The collapse of
+    :func:`rsslib.slth.layered.effective_weight`, pair by pair.
     """
     filters = as_filters(pruned, "pruned")
     if len(filters) % 2:
         raise ValueError("a pruned network has an even number of filters (pairs U, V)")
-    out = []
-    for i in range(0, len(filters), 2):
-        U, V = filters[i], filters[i + 1]
-        if bool((U < 0).any()):
-            raise ValueError(f"filter {i} has negative entries: the ReLU is not the identity")
-        out.append(torch.einsum("lt,tkab->lkab", V[:, :, 0, 0], U))
-    return out
+    pairs = zip(filters[::2], filters[1::2], strict=True)
+    return [effective_weight(("pair", U, V[:, :, 0, 0], 0)) for U, V in pairs]
