@@ -379,22 +379,48 @@ def proof_constant(eps, accounting="corrected") -> float:
     return proof_sample_size(eps, accounting).constant
 
 
+def _limit_total(beta, decay):
+    """kappa(beta) + decay: the constant of the limit at one beta (see below)."""
+    p = 1.0 - 7.0 / (8.0 * (1.0 - beta))
+    a = 1.0 / math.log1p(beta)
+    return (1.0 + 4.0 * p * a + math.sqrt(1.0 + 8.0 * p * a)) / (4.0 * p * p) + decay
+
+
 def proof_constant_limit(accounting="corrected") -> tuple[float, float]:
-    """The constant as eps -> 0, in closed form, minimised over beta: (constant, beta).
+    """The constant as eps -> 0, minimised over beta in (0, 1/8): (constant, beta).
 
     With L = log(1/eps) -> infinity and k = kappa L, the growth phase needs
-    ``(kappa p - a)^2 >= kappa / 2`` with ``a = 1 / log(1 + beta)`` (Proposition 6.6
-    (thesis Proposition 20) failing with probability about eps), and the decay phase needs
-    ``(n - k) log(8/7) >= L`` as written, ``>= 2 L`` corrected (the extra 1/eps). Solving
-    for kappa gives the limit.
+    ``(kappa p - a)^2 >= kappa / 2`` with ``p = p_beta`` and ``a = 1 / log(1 + beta)``
+    (Proposition 6.6 (thesis Proposition 20) failing with probability about eps), whose
+    least root is ``kappa = (1 + 4 p a + sqrt(1 + 8 p a)) / (4 p^2)``; the decay phase
+    needs ``(n - k) log(8/7) >= L`` as written, ``>= 2 L`` corrected (the extra 1/eps).
+    The limit is ``min over beta of kappa(beta) + decay``.
+
+    The minimum is certified, not read off a grid: kappa is strictly convex on (0, 1/8).
+    ``p`` is positive, decreasing and concave there, so ``p^-2`` is convex; ``a / p`` and
+    ``p^-4 + 8 a p^-3`` are log-convex (``-log p`` and ``-log log(1 + beta)`` are convex,
+    and ``log(1 - beta) - log(1/8 - beta)`` has second derivative
+    ``(1/8 - beta)^-2 - (1 - beta)^-2 > 0``), hence so is the square root of the latter;
+    and ``kappa = p^-2/4 + a/p + sqrt(p^-4 + 8 a p^-3)/4``. A golden-section search on a
+    convex function keeps the minimiser inside its bracket, so the returned beta is within
+    1e-12 of the true minimiser and the constant within rounding of the true minimum
+    (the tests compare it with a fine grid and check the convexity numerically).
     """
     if accounting not in ACCOUNTINGS:
         raise ValueError(f"accounting must be one of {ACCOUNTINGS}, got {accounting!r}")
-    beta = np.linspace(1e-4, 0.1249, 20_000)
-    p = 1.0 - 7.0 / (8.0 * (1.0 - beta))
-    a = 1.0 / np.log1p(beta)
-    root = (np.sqrt(0.5) + np.sqrt(0.5 + 4.0 * p * a)) / (2.0 * p)  # sqrt(kappa)
     decay = (2.0 if accounting == "corrected" else 1.0) / math.log(8.0 / 7.0)
-    total = root**2 + decay
-    i = int(np.argmin(total))
-    return float(total[i]), float(beta[i])
+    lo, hi = 1e-9, 0.125 - 1e-9  # kappa -> infinity at both ends of (0, 1/8)
+    ratio = (math.sqrt(5.0) - 1.0) / 2.0
+    x1, x2 = hi - ratio * (hi - lo), lo + ratio * (hi - lo)
+    f1, f2 = _limit_total(x1, decay), _limit_total(x2, decay)
+    while hi - lo > 1e-12:
+        if f1 <= f2:  # convexity: the minimiser lies in [lo, x2]
+            hi, x2, f2 = x2, x1, f1
+            x1 = hi - ratio * (hi - lo)
+            f1 = _limit_total(x1, decay)
+        else:  # the minimiser lies in [x1, hi]
+            lo, x1, f1 = x1, x2, f2
+            x2 = lo + ratio * (hi - lo)
+            f2 = _limit_total(x2, decay)
+    beta = (lo + hi) / 2.0
+    return float(_limit_total(beta, decay)), float(beta)

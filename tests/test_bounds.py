@@ -137,6 +137,26 @@ def test_proof_constant_tends_to_its_closed_form_limit(accounting):
     assert rsslib.proof_constant(1e-4, accounting) > far > limit * 0.99
 
 
+@pytest.mark.parametrize("accounting", ["corrected", "as written"])
+def test_proof_constant_limit_is_the_minimum_over_beta(accounting):
+    # the formula written out here, independently of bounds: (kappa p - a)^2 = kappa / 2
+    decay = (2.0 if accounting == "corrected" else 1.0) / np.log(8 / 7)
+    beta = np.linspace(1e-5, 0.125 - 1e-5, 200_001)
+    p = 1 - 7 / (8 * (1 - beta))
+    a = 1 / np.log1p(beta)
+    kappa = ((np.sqrt(0.5) + np.sqrt(0.5 + 4 * p * a)) / (2 * p)) ** 2
+    assert np.allclose((kappa * p - a) ** 2, kappa / 2, rtol=1e-9)
+    total = kappa + decay
+    # the convexity the docstring proves, on the grid: second differences are positive
+    assert np.all(np.diff(total, 2) > 0)
+    limit, best = rsslib.proof_constant_limit(accounting)
+    i = int(np.argmin(total))
+    # no grid point is lower, and the grid's best point brackets the returned beta
+    assert limit <= total.min() + 1e-9
+    assert beta[i - 1] <= best <= beta[i + 1]
+    assert limit == pytest.approx(total.min(), rel=1e-9)
+
+
 def test_proof_bounds_reject_bad_arguments():
     with pytest.raises(ValueError, match="1/3"):
         rsslib.proof_sample_size(0.4)
