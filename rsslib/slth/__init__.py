@@ -17,8 +17,10 @@ float64 throughout, since the approximations are checked to 1e-6 and beyond.
   hidden channels chosen after the draw, OBS compensation and a cost-aware budget.
 - :mod:`~rsslib.slth.lenet`: LeNet-5 on Fashion-MNIST, pruned and measured.
 - :mod:`~rsslib.slth.pensia`: Pensia et al.'s 784-500-10 experiment solved exactly.
-- :mod:`~rsslib.slth.structured`: structured against weight pruning: one ReLU neuron (exact
-  search, LP bound, Pensia's construction) and filter pruning of the digits CNN's first layer.
+- :mod:`~rsslib.slth.neurons`, :mod:`~rsslib.slth.neuron_weights`: one ReLU neuron pruned
+  by whole neurons (exact search, LP bound, local search) or by single weights (Pensia's
+  construction); :mod:`~rsslib.slth.filters`: filter pruning of a first convolution from
+  a random pair. Their experiment: :mod:`rsslib.slth.experiments.structured`.
 """
 
 from rsslib.slth.conv import conv, thesis_conv
