@@ -22,14 +22,15 @@ import torch
 
 import rsslib
 import rsslib.slth
+from rsslib import fixed_size_sweep, quantized, sweeps, weights
 from rsslib import multidim as md
-from rsslib import quantized, sweeps, weights
 from rsslib._validate import INT_SEED_RANGE, as_generator, as_int_seed, as_seed
 from rsslib.slth import construct, digits_sweep, error, lenet, lottery, network, pensia
 from rsslib.slth import constructions as C
 from rsslib.slth import filters as fl
 from rsslib.slth import neurons as nr
 from rsslib.slth import train as T
+from rsslib.slth.experiments import sparse_tickets
 from rsslib.slth.experiments import structured as ex
 
 BAD_SEEDS = ["abc", -1, 1.5, True, None, np.float64(2.0), np.bool_(False)]
@@ -102,6 +103,9 @@ CALLS = {
     "montecarlo.success_probability": lambda s: rsslib.success_probability(4, 0.5, 2, seed=s),
     "montecarlo.success_curve": lambda s: rsslib.success_curve([4], 0.5, 2, seed=s),
     "montecarlo.critical_n": lambda s: rsslib.critical_n(0.5, 0.5, 2, seed=s),
+    "fixed_size_sweep.critical_n_rows": lambda s: fixed_size_sweep.critical_n_rows(
+        0.5, 2, seed=s, sizes=(2,)
+    ),
     "fixed_size.fixed_size_cover_times": lambda s: rsslib.fixed_size_cover_times(
         4, 1, 0.5, 2, seed=s
     ),
@@ -183,6 +187,9 @@ CALLS = {
     "slth.neurons.neuron_instance": lambda s: nr.neuron_instance(3, 2, seed=s),
     "slth.neurons.local_search_neuron_subset": lambda s: nr.local_search_neuron_subset(
         *_neuron(), restarts=1, kicks=0, seed=s
+    ),
+    "slth.experiments.sparse_tickets.network_row": lambda s: sparse_tickets.network_row(
+        "digits", 1, 1, seed=s
     ),
     "slth.experiments.structured.neuron_row": lambda s: ex.neuron_row(1, 3, seed=s),
     "slth.filters.random_first_pair": lambda s: fl.random_first_pair(
