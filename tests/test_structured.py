@@ -379,6 +379,8 @@ def test_invalid_inputs_name_the_argument_and_the_rule():
             "pruning has masks of shapes (5, 2), (5,); U and v have (4, 2), (4,)",
         ),
         (lambda: ex.run("filters"), "part must be 'neuron', 'digits' or 'all', got 'filters'"),
+        (lambda: ex.neuron_row(2, 4, 0, exact_max=-1), "exact_max must be >= 0, got -1"),
+        (lambda: fl.prune_first_pair(K, U, V, "weight", width=0), "width must be >= 1, got 0"),
         (
             lambda: ex.first_layer_row(4, seed=0, method="channel"),
             "method must be one of ('filter', 'weight'), got 'channel'",

@@ -213,6 +213,7 @@ def prune_first_pair(K, U, V, method, width=2048) -> FirstLayerPruning:
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     K, U, V = _check_pair(K, U, V)
+    width = as_count(width, "width", minimum=1)
     c, n = V.shape
     b = n // c
     k = int(np.prod(K.shape[1:]))

@@ -90,6 +90,9 @@ def neuron_row(d, m, seed, exact_max=40, fine_max=24, max_nodes=2 * 10**7) -> di
     d = as_count(d, "d", minimum=1)
     m = as_count(m, "m", minimum=1)
     seed = as_int_seed(seed)  # the instance and the local searches use it
+    exact_max = as_count(exact_max, "exact_max")
+    fine_max = as_count(fine_max, "fine_max")
+    max_nodes = as_count(max_nodes, "max_nodes", minimum=1)
     X = sphere_points(POINTS, d, 0)
     Xf = np.vstack([X, sphere_points(FINE_POINTS - POINTS, d, 1)]) if d > 1 else X
     inst = neuron_instance(m, d, seed)
