@@ -69,13 +69,7 @@ from rsslib.montecarlo import (
     success_probability,
     wilson_interval,
 )
-from rsslib.multidim import (
-    best_vector_subset,
-    best_vector_subsets,
-    covers_cube,
-    critical_n_vectors,
-    vector_success_probability,
-)
+from rsslib.multidim import covers_cube, critical_n_vectors, vector_success_probability
 from rsslib.partition import karmarkar_karp, npp_to_ssp, ssp_to_npp
 from rsslib.solve import best_subset, best_subsets, best_subsets_for_targets
 from rsslib.sparsest import (
@@ -84,6 +78,7 @@ from rsslib.sparsest import (
     sparsest_subset,
     sparsest_subsets,
 )
+from rsslib.vector_subsets import best_vector_subset, best_vector_subsets
 
 __all__ = [
     "Estimate",

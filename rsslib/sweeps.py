@@ -269,3 +269,13 @@ def atomic_output(path: Path):
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def write_csv(path: Path, columns: Sequence[str], rows: Iterable[dict]) -> None:
+    """Write ``rows`` (dicts keyed by ``columns``) to the CSV file ``path``, atomically."""
+    import csv
+
+    with atomic_output(path) as tmp, open(tmp, "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(columns))
+        writer.writeheader()
+        writer.writerows(rows)

@@ -302,3 +302,42 @@ def test_validation_errors_name_the_argument():
     for call, word in cases:
         with pytest.raises(ValueError, match=word):
             call()
+
+
+# ------------------------------------------------------------------- the chapter's sweep
+def test_sweep_one_target_counts_are_the_cover_times_of_the_same_instances():
+    from rsslib import multidim_sweep as ms
+
+    rows, quantiles = ms.one_target_job(1, 50, (0.1, 0.05), 1)
+    n_max = ms.one_n_max(1)
+    for eps in (0.1, 0.05):
+        times = md.vector_cover_times(n_max, 1, eps, 50, seed=ms.one_seed(1))
+        part = [r for r in rows if r["eps"] == eps]
+        assert [r["n"] for r in part] == list(range(n_max + 1))
+        for r in part:
+            assert r["successes"] == np.count_nonzero(times <= r["n"])
+            assert r["volume_bound"] == pytest.approx(min(1.0, 2.0 ** r["n"] * eps), abs=1e-6)
+    # the error quantiles are non-increasing in n (more vectors, more subsets)
+    medians = [q["q50"] for q in quantiles]
+    assert all(a >= b for a, b in zip(medians, medians[1:], strict=False))
+
+
+def test_sweep_every_target_grid_brackets_the_exact_interval_cover_time():
+    from rsslib import multidim_sweep as ms
+
+    rows, extra = ms.all_targets_job(1, 0.1, 30, 1)
+    grid = {r["n"]: r for r in rows if r["method"] == "grid"}
+    exact = {r["n"]: r for r in rows if r["method"] == "interval"}
+    assert extra == [] and grid.keys() == exact.keys()
+    # covers_cube's proof: sufficient => every target covered => necessary
+    for n, r in exact.items():
+        assert grid[n]["sufficient"] <= r["sufficient"] == r["necessary"] <= grid[n]["necessary"]
+
+
+def test_sweep_first_reaching_and_its_arguments():
+    from rsslib import multidim_sweep as ms
+
+    assert ms.first_reaching([0, 4, 9, 10], 10, 0.9, [3, 4, 5, 6]) == 5
+    assert ms.first_reaching([0, 4], 10, 0.5, [3, 4]) == ""
+    with pytest.raises(ValueError, match=r"^threads must be >= 1, got 0$"):
+        ms.run(threads=0)

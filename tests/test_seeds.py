@@ -22,8 +22,8 @@ import torch
 
 import rsslib
 import rsslib.slth
+from rsslib import fixed_size_sweep, quantized, sweeps, weights
 from rsslib import multidim as md
-from rsslib import quantized, sweeps, weights
 from rsslib._validate import INT_SEED_RANGE, as_generator, as_int_seed, as_seed
 from rsslib.slth import (
     certificate,
@@ -36,12 +36,14 @@ from rsslib.slth import (
     network,
     pensia,
 )
+from rsslib.slth import filters as fl
 from rsslib.slth import gadget_layers as GL
 from rsslib.slth import gadgets as G
-from rsslib.slth import structured as st
+from rsslib.slth import neurons as nr
 from rsslib.slth import train as T
 from rsslib.slth.experiments import pensia as pensia_experiment
-from rsslib.slth.experiments import pensia_target
+from rsslib.slth.experiments import pensia_target, sparse_tickets
+from rsslib.slth.experiments import structured as ex
 
 BAD_SEEDS = ["abc", -1, 1.5, True, None, np.float64(2.0), np.bool_(False)]
 
@@ -93,8 +95,8 @@ def _tiny_data(features=784, rows=6):
 
 
 def _neuron():
-    inst = st.neuron_instance(5, 2, 0)
-    return inst.U, inst.v, inst.w, st.sphere_points(8, 2, 0)
+    inst = nr.neuron_instance(5, 2, 0)
+    return inst.U, inst.v, inst.w, nr.sphere_points(8, 2, 0)
 
 
 def _pensia_problem():
@@ -113,6 +115,9 @@ CALLS = {
     "montecarlo.success_probability": lambda s: rsslib.success_probability(4, 0.5, 2, seed=s),
     "montecarlo.success_curve": lambda s: rsslib.success_curve([4], 0.5, 2, seed=s),
     "montecarlo.critical_n": lambda s: rsslib.critical_n(0.5, 0.5, 2, seed=s),
+    "fixed_size_sweep.critical_n_rows": lambda s: fixed_size_sweep.critical_n_rows(
+        0.5, 2, seed=s, sizes=(2,)
+    ),
     "fixed_size.fixed_size_cover_times": lambda s: rsslib.fixed_size_cover_times(
         4, 1, 0.5, 2, seed=s
     ),
@@ -129,10 +134,10 @@ CALLS = {
     ),
     "multidim.critical_n_vectors": lambda s: md.critical_n_vectors(1, 0.5, 0.5, 2, seed=s),
     "multidim.cube_cover_times": lambda s: md.cube_cover_times(3, 1, 0.5, 0.5, 2, seed=s),
-    "multidim.conditional_prediction": lambda s: md.conditional_prediction(
+    "vector_predictions.conditional_prediction": lambda s: md.conditional_prediction(
         3, 1, 0.5, draws=2, seed=s
     ),
-    "multidim.conditional_prediction_every": lambda s: md.conditional_prediction_every(
+    "vector_predictions.conditional_prediction_every": lambda s: md.conditional_prediction_every(
         3, 1, 0.5, draws=2, seed=s
     ),
     "quantized.exact_cover_times": lambda s: quantized.exact_cover_times(3, 2, 2, seed=s),
@@ -196,17 +201,24 @@ CALLS = {
     "slth.experiments.pensia.pensia_code_variant": lambda s: pensia_experiment.pensia_code_variant(
         *_pensia_problem(), seed=s, n=2
     ),
-    "slth.structured.sphere_points": lambda s: st.sphere_points(3, 2, seed=s),
-    "slth.structured.neuron_instance": lambda s: st.neuron_instance(3, 2, seed=s),
-    "slth.structured.local_search_neuron_subset": lambda s: st.local_search_neuron_subset(
+    "slth.neurons.sphere_points": lambda s: nr.sphere_points(3, 2, seed=s),
+    "slth.neurons.neuron_instance": lambda s: nr.neuron_instance(3, 2, seed=s),
+    "slth.neurons.local_search_neuron_subset": lambda s: nr.local_search_neuron_subset(
         *_neuron(), restarts=1, kicks=0, seed=s
     ),
-    "slth.structured.neuron_row": lambda s: st.neuron_row(1, 3, seed=s),
-    "slth.structured.random_first_pair": lambda s: st.random_first_pair(
+    "slth.experiments.sparse_tickets.network_row": lambda s: sparse_tickets.network_row(
+        "digits", 1, 1, seed=s
+    ),
+    "slth.experiments.structured.neuron_row": lambda s: ex.neuron_row(1, 3, seed=s),
+    "slth.filters.random_first_pair": lambda s: fl.random_first_pair(
         np.ones((2, 1, 3, 3)), 1, seed=s
     ),
-    "slth.structured.first_layer_problems": lambda s: st.first_layer_problems(1, seed=s),
-    "slth.structured.first_layer_row": lambda s: st.first_layer_row(1, seed=s, method="filter"),
+    "slth.experiments.structured.first_layer_problems": lambda s: ex.first_layer_problems(
+        1, seed=s
+    ),
+    "slth.experiments.structured.first_layer_row": lambda s: ex.first_layer_row(
+        1, seed=s, method="filter"
+    ),
     "slth.train.init_weights": lambda s: T.init_weights((2, 2), seed=s),
     "slth.train.train": lambda s: T.train(
         T.MaskedMLP(T.init_weights((784, 2))), *_tiny_data(), epochs=1, seed=s
@@ -290,13 +302,13 @@ def test_numpy_draws_are_default_rng_draws(form, seed):
 
     x = np.random.default_rng(11).normal(size=(5, 3))
     np.testing.assert_array_equal(
-        st.sphere_points(5, 3, seed()), x / np.linalg.norm(x, axis=1, keepdims=True)
+        nr.sphere_points(5, 3, seed()), x / np.linalg.norm(x, axis=1, keepdims=True)
     )
 
     rng = np.random.default_rng(11)
     U, v, direction = rng.uniform(-1, 1, (4, 2)), rng.uniform(-1, 1, 4), rng.normal(size=2)
     w = direction / np.linalg.norm(direction) * rng.uniform(0.5, 1.0)
-    inst = st.neuron_instance(4, 2, seed())
+    inst = nr.neuron_instance(4, 2, seed())
     for got, want in ((inst.U, U), (inst.v, v), (inst.w, w)):
         np.testing.assert_array_equal(got, want)
 

@@ -32,9 +32,11 @@ The construction layer (nothing here imports :mod:`rsslib.slth.experiments`):
 - :mod:`~rsslib.slth.pensia`: Pensia et al.'s construction (each weight a subset sum of
   random products), solved exactly.
 - :mod:`rsslib.slth.experiments`: the per-chapter runs (the width sweep, Pensia et al.'s
-  784-500-10 experiment, ...).
-- :mod:`~rsslib.slth.structured`: structured against weight pruning: one ReLU neuron (exact
-  search, LP bound, Pensia's construction) and filter pruning of the digits CNN's first layer.
+  784-500-10 experiment, structured pruning, ...).
+- :mod:`~rsslib.slth.neurons`, :mod:`~rsslib.slth.neuron_weights`: one ReLU neuron pruned
+  by whole neurons (exact search, LP bound, local search) or by single weights (Pensia's
+  construction); :mod:`~rsslib.slth.filters`: filter pruning of a first convolution from
+  a random pair.
 """
 
 from rsslib.slth.certificate import Certificate, certified_error, layer_sup_error
