@@ -33,7 +33,7 @@ from rsslib.slth.construct import (  # noqa: E402
     prune_network,
     random_network,
 )
-from rsslib.slth.lenet import VARIANTS, calibration_images, load, prepare  # noqa: E402
+from rsslib.slth.experiments.lenet import VARIANTS, calibration_images, load, prepare  # noqa: E402
 
 _spec = importlib.util.spec_from_file_location(
     "bench_solver", Path(__file__).with_name("bench_solver.py")

@@ -13,8 +13,8 @@ k = 1 is read off the exact covering probability
 thousands, where simulation is slow and the closed form is exact.
 
 Network part -> book/beyond/data/sparse_tickets_network.csv. The digits CNN
-(rsslib.slth.digits_sweep.prune_digits, Part III's construction, uniform weights) and
-LeNet-5's two convolutions on Fashion-MNIST (rsslib.slth.lenet.measure, the "balanced"
+(rsslib.slth.experiments.digits.prune_digits, Part III's construction, uniform weights) and
+LeNet-5's two convolutions on Fashion-MNIST (rsslib.slth.experiments.lenet.measure, the "balanced"
 variant, no compensation) pruned from random networks of a grid of sizes, each weight
 approximated by the best subset of at most ``cap`` products (``cap`` empty: no limit),
 three seeds.
@@ -34,7 +34,7 @@ import torch
 
 import rsslib
 from rsslib import fixed_size
-from rsslib.slth import digits_sweep
+from rsslib.slth.experiments import digits
 from rsslib.sweeps import atomic_output
 
 DATA = Path(__file__).resolve().parents[1] / "book" / "beyond" / "data"
@@ -151,12 +151,12 @@ def net_row(name: str, r: dict, random_size: int, target_size: int) -> dict:
 
 
 def digits_row(budget: float, cap, seed: int) -> dict:
-    r = digits_sweep.prune_digits(None, budget, seed, max_subset=cap)
+    r = digits.prune_digits(None, budget, seed, max_subset=cap)
     return net_row("digits", r, r["random_size"], r["target_size"])
 
 
 def lenet_row(budget: float, cap, seed: int) -> dict:
-    from rsslib.slth.lenet import measure
+    from rsslib.slth.experiments.lenet import measure
 
     r = measure("conv", budget, seed, "balanced", max_subset=cap)
     return net_row("lenet5-conv", r, r["random_params"], r["target_params"])

@@ -25,7 +25,7 @@ from rsslib.slth.construct import (
 from rsslib.slth.layered import Network, collapse
 
 #: Where the trained LeNet-5 is stored (in the repository, next to the book).
-WEIGHTS = Path(__file__).resolve().parents[2] / "book" / "slth" / "data" / "lenet5_fashion.npz"
+WEIGHTS = Path(__file__).resolve().parents[3] / "book" / "slth" / "data" / "lenet5_fashion.npz"
 NAMES = ("conv1", "conv2", "dense1", "dense2", "dense3")
 #: Which weighted layers ``--layers`` prunes (indices into the five weighted layers).
 LAYER_SETS = {"conv": (0, 1), "all": (0, 1, 2, 3, 4)}
@@ -44,6 +44,17 @@ VARIANTS = {
         "balance": True,
         "allocation": "cost",
     },
+}
+#: The ablation's steps as the chapters' tables name them (a key of :data:`VARIANTS`: the
+#: step number and what it does).
+STEP_NAMES = {
+    "literal": "0: literal, 24 products",
+    "rescaled": "1: top weight 1/4, 24 products",
+    "uncapped": "2: top weight 1/4, 40 products",
+    "balanced": "3: 2 + balanced blocks",
+    "obs": "4: 3 + OBS",
+    "obs-data": "5: 4 + OBS on data",
+    "allocated": "6: 4 + unequal budget",
 }
 
 

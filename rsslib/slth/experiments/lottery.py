@@ -36,11 +36,11 @@ from pathlib import Path
 import numpy as np
 
 from rsslib._validate import as_count, as_int_seed
+from rsslib.slth.edge_popup import edge_popup
 from rsslib.slth.train import (
     SIZES,
     MaskedMLP,
     accuracy,
-    edge_popup,
     imp,
     init_weights,
     pruning_schedule,
@@ -55,7 +55,7 @@ EPOCHS = 3
 #: edge-popup's fractions kept (the same in every layer)
 KEEPS = (0.6, 0.36, 0.216, 0.13, 0.047, 0.017)
 METHODS = ("imp", "ticket", "reinit", "random", "edge-popup")
-SWEEP = Path(__file__).resolve().parents[2] / "book" / "slth" / "data" / "lottery_sweep.csv"
+SWEEP = Path(__file__).resolve().parents[3] / "book" / "slth" / "data" / "lottery_sweep.csv"
 COLUMNS = ("method", "seed", "round", "keep", "density", "accuracy", "loss")
 #: seed offset of the fresh initialisation of ``reinit`` (and of nothing else)
 REINIT_OFFSET = 1000
