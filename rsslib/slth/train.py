@@ -139,6 +139,7 @@ class MaskedMLP(torch.nn.Module):
 def accuracy(net: torch.nn.Module, x, y, batch: int = 2000) -> float:
     """Fraction of inputs whose largest logit is the label."""
     x, y = flat_data(x, y, "accuracy data")
+    batch = as_count(batch, "batch", 1)
     hits = 0
     with torch.no_grad():
         for s in range(0, len(x), batch):

@@ -37,6 +37,7 @@ import torch
 
 from rsslib import datasets
 from rsslib._validate import as_count, as_int_seed, as_positive_real
+from rsslib.slth._training import check_progress
 from rsslib.slth.network import SimpleCNN, normalise_filters, random_cnn
 from rsslib.slth.prune import effective_filters, prune
 
@@ -85,6 +86,7 @@ def measure(target, X_test, y_test, block: int, seed: int, variant: str) -> dict
     ``seed``: a non-negative int, or a numpy Generator from which one int seed is drawn.
     """
     seed = as_int_seed(seed)
+    block = as_count(block, "block", 1)
     if variant not in VARIANTS:
         raise ValueError(f"variant must be one of {VARIANTS}, got {variant!r}")
     net = random_cnn(
@@ -131,22 +133,27 @@ def sweep_rows(
     """
     from rsslib.sweeps import run_tasks
 
-    for b in blocks:
-        if isinstance(b, bool) or not isinstance(b, (int, np.integer)) or b < 1:
-            raise ValueError(f"blocks must be positive integers, got {b!r}")
+    blocks = [as_count(b, f"blocks[{i}]", 1) for i, b in enumerate(blocks)]
     seeds = [as_int_seed(s, f"seeds[{i}]") for i, s in enumerate(seeds)]
+    for v in variants:
+        if v not in VARIANTS:
+            raise ValueError(f"variants must be among {VARIANTS}, got {v!r}")
+    progress = check_progress(progress)
+    if threads is not None:
+        threads = as_count(threads, "threads", 1)
     tasks = [(v, int(b), s, threads) for v in variants for b in blocks for s in seeds]
     return run_tasks(_task, tasks, executor, progress, desc="prune sweep")
 
 
 def ablation_row(variant: str, factor: float, seed: int) -> dict:
-    """One step of the construction ablation (:data:`rsslib.slth.experiments.lenet.VARIANTS`) on the
-    digits CNN: every layer pruned from a random network of at most ``factor`` times its
+    """One step of the construction ablation (:data:`.lenet.VARIANTS`) on the digits CNN:
+    every layer pruned from a random network of at most ``factor`` times its
     size; the compensating variants estimate H on 512 images of the training split.
     ``seed``: a non-negative int, or a numpy Generator from which one int seed is drawn."""
     from rsslib.slth.experiments.lenet import measure_network
 
     seed = as_int_seed(seed)
+    factor = as_positive_real(factor, "factor")
     target, X_test, y_test = load()
     X_train, _ = datasets.digits("train")
     calibration = X_train[np.random.default_rng(seed).permutation(len(X_train))[:512]]

@@ -15,7 +15,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from rsslib._validate import as_generator, as_int_seed
+from rsslib._validate import (
+    as_count,
+    as_finite_real,
+    as_generator,
+    as_int_seed,
+    as_positive_real,
+)
+from rsslib.slth._training import check_progress
 from rsslib.slth.construct import (
     blocks_for_factor,
     layer_scales,
@@ -92,6 +99,7 @@ def load(path: str | None = None) -> tuple[Network, dict]:
 
 def logits(net: Network, images, batch: int = 1000) -> torch.Tensor:
     """The network's outputs on ``images``, in batches (float64)."""
+    batch = as_count(batch, "batch", 1)
     with torch.no_grad():
         return torch.cat(
             [net(torch.as_tensor(images[s : s + batch])) for s in range(0, len(images), batch)]
@@ -156,6 +164,8 @@ def measure_network(
     Returns the dict described in :func:`measure`.
     """
     seed = as_int_seed(seed)
+    factor = as_positive_real(factor, "factor")
+    progress = check_progress(progress, allow_none=False)
     if variant not in VARIANTS:
         raise ValueError(f"variant must be one of {sorted(VARIANTS)}, got {variant!r}")
     spec = VARIANTS[variant]
@@ -212,8 +222,9 @@ def calibration_images(count: int, seed: int):
     from rsslib.datasets import fashion_mnist
 
     rng = as_generator(seed)
+    count = as_count(count, "calibration", 1)
     images, _ = fashion_mnist("train")
-    if not 1 <= int(count) <= len(images):
+    if count > len(images):
         raise ValueError(f"calibration must be in 1..{len(images)}, got {count}")
     return images[rng.permutation(len(images))[: int(count)]]
 
@@ -259,6 +270,9 @@ def measure(
     if variant not in VARIANTS:
         raise ValueError(f"variant must be one of {sorted(VARIANTS)}, got {variant!r}")
     seed = as_int_seed(seed)
+    factor = as_positive_real(factor, "factor")
+    calibration = as_count(calibration, "calibration", 1)
+    progress = check_progress(progress, allow_none=False)
     original, _ = load()
     data = calibration_images(calibration, seed) if VARIANTS[variant]["compensate"] else None
     test_images, test_labels, reference = _test_set()
@@ -303,6 +317,7 @@ def first_budget(rows, target: str, variant: str, level: float = 1e-3, key="rela
     ``key <= level`` (``>= level`` for ``agreement``); with the largest realised factor
     among the seeds at that budget. ``(None, None)`` if even the largest budget fails.
     """
+    level = as_finite_real(level, "level")
     grid: dict[float, list[dict]] = {}
     for r in rows:
         if r["target"] == target and r["variant"] == variant:
