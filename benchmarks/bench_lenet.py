@@ -24,9 +24,8 @@ from pathlib import Path
 os.environ.setdefault("NUMBA_CACHE_DIR", tempfile.mkdtemp(prefix="rsslib-bench-"))
 
 import numba  # noqa: E402
-import torch  # noqa: E402
-
 import numpy as np  # noqa: E402
+import torch  # noqa: E402
 
 from rsslib.slth.construct import blocks_for_factor, prune_network, random_network  # noqa: E402
 from rsslib.slth.experiments.lenet import VARIANTS, calibration_images, load, prepare  # noqa: E402
