@@ -15,7 +15,10 @@ float64 throughout, since the approximations are checked to 1e-6 and beyond.
   the certified error chain through them.
 - :mod:`~rsslib.slth.construct`: the construction on such networks, with a partition of
   hidden channels chosen after the draw, OBS compensation and a cost-aware budget.
-- :mod:`~rsslib.slth.lenet`: LeNet-5 on Fashion-MNIST, pruned and measured.
+- :mod:`~rsslib.slth.train`, :mod:`~rsslib.slth.edge_popup`: the one training loop, IMP,
+  lottery tickets and edge-popup.
+- :mod:`~rsslib.slth.experiments`: the chapters' runners (the digits CNN, LeNet-5 on
+  Fashion-MNIST, lottery tickets), above the constructions.
 - :mod:`~rsslib.slth.pensia`: Pensia et al.'s 784-500-10 experiment solved exactly.
 - :mod:`~rsslib.slth.structured`: structured against weight pruning: one ReLU neuron (exact
   search, LP bound, Pensia's construction) and filter pruning of the digits CNN's first layer.
