@@ -38,11 +38,13 @@ _spec.loader.exec_module(bench_solver)
 
 
 def first_layer_instances(net, target, max_terms: int, count: int):
-    """The subset sum instances of the first ``count`` weights of the first convolution, as
-    the literal construction poses them (contiguous blocks, Proposition 12.1 (thesis
-    Proposition 32)): weight ``K[o, j]`` is approximated by a subset of the products
-    ``V[o, h] U[h, j]`` over the hidden channels ``h`` of output ``o``'s block with
-    ``U[h, j] > 0``, the first ``max_terms`` of them in channel order."""
+    """The subset sum instances of the first ``count`` weights of the first convolution.
+
+    As the literal construction poses them, with contiguous blocks
+    (Proposition 12.1 (thesis Proposition 32)): weight ``K[o, j]`` is approximated by a
+    subset of the products ``V[o, h] U[h, j]`` over the hidden channels ``h`` of output
+    ``o``'s block with ``U[h, j] > 0``, the first ``max_terms`` of them in channel order.
+    """
     U, V = net.layers[0][1], net.layers[0][2]
     U2, V2 = U.reshape(U.shape[0], -1).numpy(), V.reshape(V.shape[0], -1).numpy()
     K = target.layers[0][1].reshape(V2.shape[0], -1).numpy()
