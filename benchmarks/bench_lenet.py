@@ -24,22 +24,38 @@ from pathlib import Path
 os.environ.setdefault("NUMBA_CACHE_DIR", tempfile.mkdtemp(prefix="rsslib-bench-"))
 
 import numba  # noqa: E402
+import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from rsslib.slth.construct import (  # noqa: E402
-    _blocks_of,
-    _offered,
-    blocks_for_factor,
-    prune_network,
-    random_network,
-)
-from rsslib.slth.lenet import VARIANTS, calibration_images, load, prepare  # noqa: E402
+from rsslib.slth.construct import blocks_for_factor, prune_network, random_network  # noqa: E402
+from rsslib.slth.experiments.lenet import VARIANTS, calibration_images, load, prepare  # noqa: E402
 
 _spec = importlib.util.spec_from_file_location(
     "bench_solver", Path(__file__).with_name("bench_solver.py")
 )
 bench_solver = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(bench_solver)
+
+
+def first_layer_instances(net, target, max_terms: int, count: int):
+    """The subset sum instances of the first ``count`` weights of the first convolution.
+
+    As the literal construction poses them, with contiguous blocks
+    (Proposition 12.1 (thesis Proposition 32)): weight ``K[o, j]`` is approximated by a
+    subset of the products ``V[o, h] U[h, j]`` over the hidden channels ``h`` of output
+    ``o``'s block with ``U[h, j] > 0``, the first ``max_terms`` of them in channel order.
+    """
+    U, V = net.layers[0][1], net.layers[0][2]
+    U2, V2 = U.reshape(U.shape[0], -1).numpy(), V.reshape(V.shape[0], -1).numpy()
+    K = target.layers[0][1].reshape(V2.shape[0], -1).numpy()
+    block = U2.shape[0] // V2.shape[0]
+    out = []
+    for i in range(count):
+        o, j = divmod(i, K.shape[1])
+        hidden = np.arange(o * block, (o + 1) * block)
+        hidden = hidden[U2[hidden, j] > 0][:max_terms]
+        out.append((V2[o, hidden] * U2[hidden, j], K[o, j]))
+    return out
 
 
 def main(argv=None):
@@ -83,18 +99,11 @@ def main(argv=None):
     # baseline: HiGHS on a sample of the first convolution's instances (literal offer)
     target, scales = prepare(original, "top")
     net = random_network(target, blocks_for_factor(target, factor), seed=0, scales=scales)
-    U, V = net.layers[0][1], net.layers[0][2]
-    c1 = V.shape[0]
-    block = U.shape[0] // c1
-    values, offered, *_ = _offered(
-        U.reshape(U.shape[0], -1).numpy(), V.numpy(), _blocks_of(None, c1, block, True), 40
-    )
-    K = target.layers[0][1].reshape(c1, -1).numpy()
     sample = 20 if args.quick else 60
-    rows = [(i // K.shape[1], i % K.shape[1]) for i in range(sample)]
+    instances = first_layer_instances(net, target, 40, sample)
     t0 = time.perf_counter()
-    for out, j in rows:
-        bench_solver.highs_solve(values[out, j][offered[out, j]], K[out, j])
+    for values, weight in instances:
+        bench_solver.highs_solve(values, weight)
     per_instance = (time.perf_counter() - t0) / sample
     whole = per_instance * original.parameter_count()
     print(

@@ -191,18 +191,18 @@ def cmd_success_table(args) -> int:
 def cmd_prune_sweep(args) -> int:
     import csv
 
-    from rsslib.slth import digits_sweep
+    from rsslib.slth.experiments import digits
 
     with atomic_output(args.out) as tmp, open_executor(args.workers, args.dask) as opened:
         executor, threads, where = opened
         tasks = len(args.blocks) * len(args.seeds) * len(args.variants)
         _say(args, f"prune-sweep: {tasks} pruned networks, {where}")
         start = time.perf_counter()
-        rows = digits_sweep.sweep_rows(
+        rows = digits.sweep_rows(
             args.blocks, args.seeds, args.variants, executor, args.progress, threads
         )
         with tmp.open("w", newline="") as fh:
-            writer = csv.DictWriter(fh, fieldnames=list(digits_sweep.COLUMNS))
+            writer = csv.DictWriter(fh, fieldnames=list(digits.COLUMNS))
             writer.writeheader()
             writer.writerows(rows)
         _say(args, f"wrote {len(rows)} rows to {args.out} ({time.perf_counter() - start:.0f} s)")
@@ -298,7 +298,7 @@ def build_parser() -> argparse.ArgumentParser:
         "Theorem 13.1 (thesis Theorem 31) with that many hidden channels per output "
         "channel, prune it into the "
         "l1-normalised digits CNN (eps = 0.01) and measure the relative output error and "
-        "the test accuracy (rsslib.slth.digits_sweep). Writes CSV with columns variant, "
+        "the test accuracy (rsslib.slth.experiments.digits). Writes CSV with columns variant, "
         "block, seed, factor, kept, rel_error, accuracy, agreement. The defaults are the "
         "book's grid (book/slth/data/whole_network_sweep.csv), about ten minutes on 2 "
         "cores.",
@@ -335,10 +335,10 @@ def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command == "prune-sweep":
-        from rsslib.slth import digits_sweep
+        from rsslib.slth.experiments import digits
 
-        args.blocks = args.blocks or list(digits_sweep.BLOCKS)
-        args.seeds = args.seeds if args.seeds is not None else list(digits_sweep.SEEDS)
+        args.blocks = args.blocks or list(digits.BLOCKS)
+        args.seeds = args.seeds if args.seeds is not None else list(digits.SEEDS)
     try:
         return args.run(args)
     except (CliError, ValueError) as exc:

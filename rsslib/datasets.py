@@ -1,4 +1,7 @@
-"""Real data that ships with a package: Fashion-MNIST read from its IDX files.
+"""Real data that ships with a package: scikit-learn's digits, and Fashion-MNIST.
+
+:func:`digits` is the one train/test split of scikit-learn's 8x8 digits that Part III trains
+and measures the digits CNN on (the data ship inside scikit-learn; nothing is downloaded).
 
 Fashion-MNIST (Xiao, Rasul and Vollgraf, 2017; MIT licence) is 70,000 grayscale 28x28
 images of clothing in 10 classes, split 60,000 / 10,000. This module reads the four IDX
@@ -25,6 +28,8 @@ import urllib.request
 from pathlib import Path
 
 import numpy as np
+
+from rsslib._validate import as_finite_real, as_int_seed
 
 DEBIAN_DIR = Path("/usr/share/datasets/fashion-mnist")
 #: The dataset's own published location (the README of zalandoresearch/fashion-mnist).
@@ -150,6 +155,57 @@ def fashion_mnist(split: str = "train") -> tuple[np.ndarray, np.ndarray]:
     if images.shape[1:] != (28, 28) or labels.shape != images.shape[:1]:
         raise ValueError(f"unexpected shapes: images {images.shape}, labels {labels.shape}")
     return (images[:, None].astype(np.float32) / 255.0), labels.astype(np.int64)
+
+
+DIGITS_TEST_SIZE = 0.25
+
+
+def digits(
+    split: str = "train", test_size: float = DIGITS_TEST_SIZE, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's 8x8 handwritten digits, one side of a stratified train/test split.
+
+    The 1,797 images of ``sklearn.datasets.load_digits`` scaled from 0..16 to [0, 1], split by
+    ``train_test_split(..., test_size=test_size, random_state=seed, stratify=labels)``: with
+    the defaults, the 1,347 training and 450 test images of Part III (the digits CNN of
+    ``scripts/train_digits_cnn.py`` and every measurement on it).
+
+    Parameters
+    ----------
+    split : {"train", "test"}
+        Which side of the split.
+    test_size : float
+        Fraction of the images in the test side, in (0, 1).
+    seed : int or numpy.random.Generator
+        The split's ``random_state``, a non-negative int (a Generator gives one int seed).
+
+    Returns
+    -------
+    images : numpy.ndarray of float64, shape (N, 1, 8, 8)
+        Pixel intensities divided by 16 (torch's (N, C, H, W) layout).
+    labels : numpy.ndarray of int, shape (N,)
+        The digits 0..9, in the split's order.
+
+    Raises
+    ------
+    ValueError
+        For a bad ``split``, ``test_size`` or ``seed``.
+    """
+    if split not in FILES:
+        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+    test_size = as_finite_real(test_size, "test_size")
+    if not 0.0 < test_size < 1.0:
+        raise ValueError(f"test_size must be in (0, 1), got {test_size}")
+    seed = as_int_seed(seed)
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    data = load_digits()
+    images = (data.images / 16.0).astype(np.float64)[:, None, :, :]
+    x_train, x_test, y_train, y_test = train_test_split(
+        images, data.target, test_size=test_size, random_state=seed, stratify=data.target
+    )
+    return (x_train, y_train) if split == "train" else (x_test, y_test)
 
 
 def fetch_fashion_mnist(dest: Path | None = None, base_url: str = SOURCE_URL) -> Path:

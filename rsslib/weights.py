@@ -5,7 +5,7 @@ instance: uniform, product of two uniforms, Gaussian and the hyperbolic law of O
 Hutter and Rivasplata (2020). Their samplers live in :mod:`rsslib.distributions` (the one
 registry, :data:`~rsslib.distributions.SAMPLERS`) and are re-exported here under the names
 the book uses (``weights.sampler``, ``weights.hyperbolic``, ...). Pruning the digits CNN
-from random networks of each law is :func:`rsslib.slth.digits_sweep.prune_digits`
+from random networks of each law is :func:`rsslib.slth.experiments.digits.prune_digits`
 (``weights.prune_digits`` still finds it, importing :mod:`rsslib.slth` only when asked).
 
 Relative tolerance
@@ -192,10 +192,10 @@ def greedy_residuals(samples, targets) -> np.ndarray:
 
 
 def __getattr__(name):
-    # prune_digits moved to rsslib.slth.digits_sweep (core modules do not import rsslib.slth);
+    # prune_digits moved to rsslib.slth.experiments.digits (core modules do not import rsslib.slth);
     # the book's notebooks import it from here, so the name still resolves, lazily
     if name == "prune_digits":
-        from rsslib.slth.digits_sweep import prune_digits
+        from rsslib.slth.experiments.digits import prune_digits
 
         return prune_digits
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -5,7 +5,7 @@ Run:  python scripts/ablation_sweep.py --workers 2 [--targets lenet-conv lenet-a
 
 For each target (LeNet-5 on Fashion-MNIST with its convolutional layers pruned, LeNet-5
 with every layer pruned, the digits CNN of the previous chapter), each step of the ablation
-(rsslib.slth.lenet.VARIANTS: literal, rescaled, uncapped, balanced, obs, obs-data,
+(rsslib.slth.experiments.lenet.VARIANTS: literal, rescaled, uncapped, balanced, obs, obs-data,
 allocated), each
 size budget F and seed: a random network of at most F times the pruned layers' size is
 pruned into the target and compared with it on the test images. One row per run; the
@@ -23,8 +23,8 @@ import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from rsslib.slth import digits_sweep
-from rsslib.slth.lenet import VARIANTS, measure
+from rsslib.slth.experiments import digits
+from rsslib.slth.experiments.lenet import VARIANTS, measure
 from rsslib.sweeps import run_tasks
 
 OUT = Path(__file__).resolve().parents[1] / "book" / "slth" / "data" / "ablation_sweep.csv"
@@ -58,7 +58,7 @@ def run(target: str, variant: str, budget: float, seed: int, threads=None) -> di
         torch.set_num_threads(threads)
         limit_numba_threads(threads)
     if target == "digits":
-        r = digits_sweep.ablation_row(variant, budget, seed)
+        r = digits.ablation_row(variant, budget, seed)
     else:
         r = measure(target.split("-")[1], budget, seed, variant)
     row = {"target": target, "variant": variant, "budget": budget, "seed": seed}

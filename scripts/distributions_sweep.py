@@ -14,7 +14,7 @@ success levels 0.5 and 0.9). Three sweeps:
 - ``relative_range``: the same at eps = 2^-3, low = 2^-j.
 
 Network part -> book/beyond/data/digits_width.csv. The digits CNN pruned from random
-networks whose entries follow each law (rsslib.slth.digits_sweep.prune_digits), for a grid
+networks whose entries follow each law (rsslib.slth.experiments.digits.prune_digits), for a grid
 of size budgets, three seeds, and two scales of the random V (top = 1/4, Part III's, and 1/16).
 A (law, top) stops once every seed has reached relative error 1e-3 at two budgets in a
 row.
@@ -117,7 +117,7 @@ def run_rss() -> None:
 
 
 def net_row(law: str, top: float, budget: float, seed: int) -> dict:
-    from rsslib.slth.digits_sweep import prune_digits  # torch only for the network part
+    from rsslib.slth.experiments.digits import prune_digits  # torch only for the network part
 
     name = law.split("-")[0]
     out = prune_digits(weights.sampler(name, **NET_LAWS[law]), budget, seed, top=top)

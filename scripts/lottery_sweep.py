@@ -4,7 +4,7 @@ Run:  python scripts/lottery_sweep.py --workers 2 [--seeds 0 1 2] [--quick]
       (about 25 minutes on 2 cores for three seeds)
 
 LeNet-300-100 without biases on Fashion-MNIST, each run trained for 3 epochs on one thread
-(rsslib.slth.lottery holds the recipe). Per seed: the IMP chain (``imp``), the chain
+(rsslib.slth.experiments.lottery holds the recipe). Per seed: the IMP chain (``imp``), the chain
 rewound to the initial weights (``ticket``) with its fresh-initialisation control
 (``reinit``), a random mask of every round's size trained from scratch (``random``), and
 edge-popup at several fractions kept (``edge-popup``). One row per trained network.
@@ -17,7 +17,7 @@ import csv
 import sys
 from pathlib import Path
 
-from rsslib.slth import lottery
+from rsslib.slth.experiments import lottery
 from rsslib.sweeps import atomic_output, open_executor, run_tasks
 
 

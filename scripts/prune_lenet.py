@@ -11,7 +11,7 @@ The JSON holds ``factor`` (random / target parameters of the pruned layers, <= F
 ``random_params``, ``target_params``, ``kept``, ``relative_error`` (max |f - N| / max |f|
 over the test logits), ``agreement`` (fraction of equal predictions), ``target_accuracy``,
 ``pruned_accuracy``, ``seconds`` (pruning time), and the variant, seed and blocks used.
-``--variant`` picks a step of the chapter's ablation (rsslib.slth.lenet.VARIANTS).
+``--variant`` picks a step of the chapter's ablation (rsslib.slth.experiments.lenet.VARIANTS).
 """
 
 import argparse
@@ -19,7 +19,7 @@ import json
 import sys
 from pathlib import Path
 
-from rsslib.slth.lenet import LAYER_SETS, VARIANTS, measure
+from rsslib.slth.experiments.lenet import LAYER_SETS, VARIANTS, measure
 
 
 def main(argv=None):

@@ -3,7 +3,7 @@
 A thin wrapper around ``python -m rsslib prune-sweep --out
 book/slth/data/whole_network_sweep.csv`` (about ten minutes on 2 cores); extra arguments
 are passed on, e.g. ``--workers 2`` or ``--blocks 4 16 --seeds 0`` for a quick look. The
-sweep itself is :mod:`rsslib.slth.digits_sweep`.
+sweep itself is :mod:`rsslib.slth.experiments.digits`.
 """
 
 import sys

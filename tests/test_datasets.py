@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from rsslib import datasets
-from rsslib.datasets import fashion_mnist, fetch_fashion_mnist, parse_idx
+from rsslib.datasets import digits, fashion_mnist, fetch_fashion_mnist, parse_idx
 
 
 def idx_bytes(array: np.ndarray, code: int) -> bytes:
@@ -108,3 +108,43 @@ def test_fetch_checks_what_it_downloads(tmp_path):
         fetch_fashion_mnist(tmp_path / "cache2", base_url=bad.as_uri() + "/")
     assert not (tmp_path / "cache2" / "t10k-labels-idx1-ubyte.gz").exists()
     assert not list((tmp_path / "cache2").glob(".*.part"))
+
+
+# --------------------------------------------------------------------- digits
+def test_digits_split_is_a_stratified_partition_of_load_digits():
+    from sklearn.datasets import load_digits
+
+    data = load_digits()
+    x_train, y_train = digits("train")
+    x_test, y_test = digits("test")
+    assert x_train.shape == (1347, 1, 8, 8) and x_test.shape == (450, 1, 8, 8)
+    assert x_train.dtype == x_test.dtype == np.float64
+    # together, every image once with its label (a partition), scaled from 0..16 to [0, 1]
+    both = np.concatenate([x_train, x_test]).reshape(len(data.images), -1) * 16
+    labels = np.concatenate([y_train, y_test])
+    ours = sorted(map(tuple, np.column_stack([labels, both])))
+    ref = np.column_stack([data.target, data.images.reshape(len(data.images), -1)])
+    assert ours == sorted(map(tuple, ref))
+    # stratified: each class is within one image of a quarter in the test side
+    for c in range(10):
+        n = int((data.target == c).sum())
+        assert abs(int((y_test == c).sum()) - n / 4) <= 1
+    # the same split every call; another seed gives another split
+    assert np.array_equal(digits("test")[0], x_test)
+    assert not np.array_equal(digits("test", seed=1)[1], y_test)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"split": "valid"}, "split"),
+        ({"test_size": 0.0}, "test_size"),
+        ({"test_size": 1.0}, "test_size"),
+        ({"test_size": "a"}, "test_size"),
+        ({"seed": "abc"}, "seed"),
+        ({"seed": -1}, "seed"),
+    ],
+)
+def test_digits_bad_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        digits(**kwargs)

@@ -77,6 +77,6 @@ def test_core_modules_do_not_import_slth_or_torch():
 
 def test_prune_digits_is_still_found_through_weights():
     from rsslib import weights
-    from rsslib.slth import digits_sweep
+    from rsslib.slth.experiments import digits
 
-    assert weights.prune_digits is digits_sweep.prune_digits
+    assert weights.prune_digits is digits.prune_digits

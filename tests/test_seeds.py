@@ -22,27 +22,18 @@ import torch
 
 import rsslib
 import rsslib.slth
-from rsslib import fixed_size_sweep, quantized, sweeps, weights
+from rsslib import datasets, fixed_size_sweep, quantized, sweeps, weights
 from rsslib import multidim as md
 from rsslib._validate import INT_SEED_RANGE, as_generator, as_int_seed, as_seed
-from rsslib.slth import (
-    certificate,
-    construct,
-    dense,
-    digits_sweep,
-    error,
-    lenet,
-    lottery,
-    network,
-    pensia,
-)
+from rsslib.slth import certificate, construct, dense, error, network, pensia
+from rsslib.slth import edge_popup as EP
 from rsslib.slth import filters as fl
 from rsslib.slth import gadget_layers as GL
 from rsslib.slth import gadgets as G
 from rsslib.slth import neurons as nr
 from rsslib.slth import train as T
+from rsslib.slth.experiments import digits, lenet, lottery, pensia_target, sparse_tickets
 from rsslib.slth.experiments import pensia as pensia_experiment
-from rsslib.slth.experiments import pensia_target, sparse_tickets
 from rsslib.slth.experiments import structured as ex
 
 BAD_SEEDS = ["abc", -1, 1.5, True, None, np.float64(2.0), np.bool_(False)]
@@ -80,12 +71,12 @@ def _seeded_callables() -> dict[str, object]:
 # --- minimal valid arguments -----------------------------------------------------------
 @cache
 def _digits():
-    return digits_sweep.load()
+    return digits.load()
 
 
 @cache
 def _digits_network():
-    return digits_sweep.network(_digits()[0])
+    return digits.network(_digits()[0])
 
 
 def _tiny_data(features=784, rows=6):
@@ -111,6 +102,7 @@ def _pruned_pair():
 
 
 CALLS = {
+    "datasets.digits": lambda s: datasets.digits("test", seed=s),
     "montecarlo.cover_times": lambda s: rsslib.cover_times(4, 0.5, 2, seed=s),
     "montecarlo.success_probability": lambda s: rsslib.success_probability(4, 0.5, 2, seed=s),
     "montecarlo.success_curve": lambda s: rsslib.success_curve([4], 0.5, 2, seed=s),
@@ -168,23 +160,25 @@ CALLS = {
     "slth.dense.random_target": lambda s: dense.random_target((2, 2), seed=s),
     "slth.dense.random_network_lp1": lambda s: dense.random_network_lp1((2, 2), 1, seed=s),
     "slth.dense.random_network_2l": lambda s: dense.random_network_2l((2, 2), 1, seed=s),
-    "slth.digits_sweep.measure": lambda s: digits_sweep.measure(
+    "slth.experiments.digits.measure": lambda s: digits.measure(
         *_digits(), block=1, seed=s, variant="theorem"
     ),
-    "slth.digits_sweep.ablation_row": lambda s: digits_sweep.ablation_row("literal", 2.0, seed=s),
-    "slth.digits_sweep.prune_digits": lambda s: digits_sweep.prune_digits(None, 2.0, seed=s),
-    "slth.lenet.measure_network": lambda s: lenet.measure_network(
+    "slth.experiments.digits.ablation_row": lambda s: digits.ablation_row("literal", 2.0, seed=s),
+    "slth.experiments.digits.prune_digits": lambda s: digits.prune_digits(None, 2.0, seed=s),
+    "slth.experiments.lenet.measure_network": lambda s: lenet.measure_network(
         _digits_network(), (0, 1, 2), 2.0, s, "literal", None, *_digits()[1:]
     ),
-    "slth.lenet.calibration_images": lambda s: lenet.calibration_images(2, seed=s),
-    "slth.lenet.measure": lambda s: lenet.measure("conv", 30.0, seed=s, variant="literal"),
-    "slth.lottery.chain_rows": lambda s: lottery.chain_rows(
+    "slth.experiments.lenet.calibration_images": lambda s: lenet.calibration_images(2, seed=s),
+    "slth.experiments.lenet.measure": lambda s: lenet.measure(
+        "conv", 30.0, seed=s, variant="literal"
+    ),
+    "slth.experiments.lottery.chain_rows": lambda s: lottery.chain_rows(
         s, "none", rounds=0, data=(*_tiny_data(), *_tiny_data()), epochs=1
     ),
-    "slth.lottery.random_row": lambda s: lottery.random_row(
+    "slth.experiments.lottery.random_row": lambda s: lottery.random_row(
         s, 0, data=(*_tiny_data(), *_tiny_data()), epochs=1
     ),
-    "slth.lottery.edge_popup_row": lambda s: lottery.edge_popup_row(
+    "slth.experiments.lottery.edge_popup_row": lambda s: lottery.edge_popup_row(
         s, 0.5, data=(*_tiny_data(), *_tiny_data()), epochs=1
     ),
     "slth.experiments.pensia_target.train_target": lambda s: pensia_target.train_target(
@@ -227,8 +221,11 @@ CALLS = {
     "slth.train.imp": lambda s: T.imp(
         *_tiny_data(), *_tiny_data(), 0, sizes=(784, 2), epochs=1, seed=s
     ),
-    "slth.train.EdgePopupMLP": lambda s: T.EdgePopupMLP(T.init_weights((2, 2)), 0.5, seed=s),
-    "slth.train.edge_popup": lambda s: T.edge_popup(
+    "slth.train.fit": lambda s: T.fit(
+        T.MaskedMLP(T.init_weights((784, 2))), *_tiny_data(), 1, 1e-3, 4, seed=s
+    ),
+    "slth.edge_popup.EdgePopupMLP": lambda s: EP.EdgePopupMLP(T.init_weights((2, 2)), 0.5, seed=s),
+    "slth.edge_popup.edge_popup": lambda s: EP.edge_popup(
         *_tiny_data(), *_tiny_data(), 0.5, sizes=(784, 2), epochs=1, seed=s
     ),
 }
@@ -255,7 +252,7 @@ def test_a_bad_seed_is_refused_naming_seed(name, bad):
 def test_a_bad_entry_of_seeds_is_refused_naming_it():
     for bad in ("abc", -1, 1.5, True):
         with pytest.raises(ValueError, match=r"seeds\[0\]"):
-            digits_sweep.sweep_rows(blocks=(1,), seeds=(bad,), variants=("theorem",))
+            digits.sweep_rows(blocks=(1,), seeds=(bad,), variants=("theorem",))
 
 
 # --- the helpers ------------------------------------------------------------------------

@@ -249,7 +249,7 @@ def test_compensation_uses_correlated_inputs():
 
 
 def test_digits_network_is_the_simple_cnn():
-    from rsslib.slth.digits_sweep import network
+    from rsslib.slth.experiments.digits import network
 
     g = torch.Generator().manual_seed(8)
     filters = [torch.rand(4, 1, 3, 3, generator=g, dtype=torch.float64) - 0.5,
@@ -300,14 +300,14 @@ def test_prune_network_refuses_bad_inputs():
 
 
 def test_lenet_missing_weights_say_how_to_make_them(tmp_path):
-    from rsslib.slth.lenet import load
+    from rsslib.slth.experiments.lenet import load
 
     with pytest.raises(ValueError, match="train_lenet.py"):
         load(str(tmp_path / "missing.npz"))
 
 
 def test_first_budget_needs_every_seed_at_every_larger_budget():
-    from rsslib.slth.lenet import first_budget
+    from rsslib.slth.experiments.lenet import first_budget
 
     def row(budget, seed, err, factor):
         return {"target": "t", "variant": "v", "budget": budget, "seed": seed,

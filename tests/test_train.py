@@ -276,64 +276,101 @@ def test_imp_bad_rewind():
         T.imp(x[:, :5], y, x, y, 1, sizes=SIZES)
 
 
-# --------------------------------------------------------------------- edge-popup
-def test_edge_popup_keep_one_is_the_dense_random_network():
-    weights = T.init_weights(SIZES, 3)
-    net = T.EdgePopupMLP(weights, keep=1.0, seed=0)
-    x = torch.randn(9, 6, generator=torch.Generator().manual_seed(1))
-    assert torch.equal(net(x), T.MaskedMLP(weights)(x))
-    assert all(m.all() for m in net.masks())
+# --------------------------------------------------------------------- the one loop, fit
+def reference_loop(model, params, x, y, epochs, lr, batch, gen, optimizer, schedule):
+    """The training loops the scripts had before fit, written out (Adam or SGD, cosine per
+    epoch or one-cycle per batch, batch order from gen)."""
+    if optimizer == "adam":
+        opt = torch.optim.Adam(params, lr=lr)
+    else:
+        opt = torch.optim.SGD(params, lr=lr, momentum=0.9, weight_decay=5e-4)
+    steps = epochs * ((len(x) + batch - 1) // batch)
+    if schedule == "cosine":
+        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs)
+    elif schedule == "onecycle":
+        sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps)
+    for _ in range(epochs):
+        perm = torch.randperm(len(x), generator=gen)
+        for s in range(0, len(x), batch):
+            idx = perm[s : s + batch]
+            loss = F.cross_entropy(model(x[idx]), y[idx])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            if schedule == "onecycle":
+                sched.step()
+        if schedule == "cosine":
+            sched.step()
 
 
-@pytest.mark.parametrize("keep", [0.5, 0.2, 0.05])
-def test_edge_popup_mask_keeps_the_largest_scores(keep):
-    weights = T.init_weights(SIZES, 3)
-    net = T.EdgePopupMLP(weights, keep=keep, seed=0)
-    for s, m in zip(net.scores, net.masks(), strict=True):
-        k = max(1, round(keep * s.numel()))
-        assert int(m.sum()) == k
-        kept = s.detach().abs()[m]
-        dropped = s.detach().abs()[~m]
-        assert dropped.numel() == 0 or float(kept.min()) >= float(dropped.max())
-    # the subnetwork computes what the edge-popup network computes (weights scaled 1/sqrt(k))
-    x = torch.randn(9, 6, generator=torch.Generator().manual_seed(1))
-    assert torch.allclose(net.subnetwork()(x), net(x), atol=1e-6)
-    assert torch.allclose(net.weight(0), weights[0] / math.sqrt(keep))
+def tiny_cnn(gen):
+    return [
+        torch.randn(4, 1, 3, 3, dtype=torch.float64, generator=gen).requires_grad_(),
+        torch.randn(3, 4, 3, 3, dtype=torch.float64, generator=gen).requires_grad_(),
+    ]
 
 
-def test_edge_popup_score_gradient_is_the_thesis_update():
-    """dL/ds_uv = dL/dI_v * w_uv * Z_u * sign(s_uv) (thesis Section 4.1; sign from |s|)."""
-    weights = T.init_weights((4, 5, 3), 0)
-    net = T.EdgePopupMLP(weights, keep=0.6, seed=1, scale=False)
-    x = torch.rand(2, 4, generator=torch.Generator().manual_seed(0))
-    y = torch.tensor([0, 2])
-    F.cross_entropy(net(x), y).backward()
-    # the same quantities by hand
-    m0, m1 = (m.float() for m in net.masks())
-    i1 = x @ (weights[0] * m0).T  # inputs of the hidden neurons
-    z1 = torch.clamp(i1, min=0)
-    i2 = (z1 @ (weights[1] * m1).T).requires_grad_()
-    F.cross_entropy(i2, y).backward()
-    g2 = i2.grad  # dL/dI for the output neurons, per example
-    expected1 = torch.einsum("bv,vu,bu->vu", g2, weights[1], z1) * net.scores[1].sign()
-    assert torch.allclose(net.scores[1].grad, expected1, atol=1e-6)
-    g1 = (g2 @ (weights[1] * m1)) * (i1 > 0)
-    expected0 = torch.einsum("bv,vu,bu->vu", g1, weights[0], x) * net.scores[0].sign()
-    assert torch.allclose(net.scores[0].grad, expected0, atol=1e-6)
+def cnn_forward(filters, x):
+    h = F.relu(F.conv2d(x, filters[0], padding=1))
+    return F.conv2d(h, filters[1], padding=1).mean(dim=(2, 3))
 
 
-def test_edge_popup_learns_without_moving_a_weight():
-    x, y = blobs(seed=1)
-    out = T.edge_popup(x, y, x, y, keep=0.5, sizes=(6, 64, 64, 3), epochs=20, lr=1e-2,
-                       batch=16, seed=0)  # fmt: skip
-    assert out["accuracy"] >= 0.9 > out["random_accuracy"] + 0.2
-    assert out["density"] == pytest.approx(0.5, abs=0.01)
-    net = out["net"]
-    for i, w in enumerate(T.init_weights((6, 64, 64, 3), 0)):
-        assert torch.allclose(net.weight(i), w / math.sqrt(0.5))
+@pytest.mark.parametrize(
+    "optimizer, schedule", [("adam", "cosine"), ("adam", "onecycle"), ("sgd", "cosine"),
+                            ("adam", None)]
+)  # fmt: skip
+def test_fit_is_the_written_out_loop_bit_for_bit(optimizer, schedule):
+    # a CNN whose weights and batch order come from one torch stream (the digits script)
+    x = torch.rand(37, 1, 6, 6, dtype=torch.float64, generator=torch.Generator().manual_seed(9))
+    y = torch.randint(0, 3, (37,), generator=torch.Generator().manual_seed(8))
+    gen = torch.Generator().manual_seed(0)
+    ref = tiny_cnn(gen)
+    reference_loop(lambda v: cnn_forward(ref, v), ref, x, y, 3, 1e-2, 8, gen, optimizer,
+                   schedule)  # fmt: skip
+    gen = torch.Generator().manual_seed(0)
+    ours = tiny_cnn(gen)
+    kwargs = {"momentum": 0.9, "weight_decay": 5e-4} if optimizer == "sgd" else {}
+    out = T.fit(lambda v: cnn_forward(ours, v), x.numpy(), y.numpy(), 3, 1e-2, 8, gen,
+                optimizer=optimizer, schedule=schedule, params=ours, **kwargs)  # fmt: skip
+    assert out["steps"] == 3 * 5 and len(out["losses"]) == 3
+    for a, b in zip(ref, ours, strict=True):
+        assert a.dtype == b.dtype == torch.float64
+        assert torch.equal(a, b)
 
 
-@pytest.mark.parametrize("keep", [0, 1.2, float("nan")])
-def test_edge_popup_bad_keep(keep):
-    with pytest.raises(ValueError, match="keep"):
-        T.EdgePopupMLP(T.init_weights(SIZES, 0), keep)
+def test_fit_int_seed_is_a_fresh_torch_generator_and_on_epoch_sees_each_epoch():
+    x, y = blobs(50)
+    seen = []
+    a = T.MaskedMLP(T.init_weights(SIZES, 0))
+    out = T.fit(a, x, y, 2, 1e-2, 16, 5, on_epoch=lambda e, loss: seen.append((e, loss)))
+    assert [e for e, _ in seen] == [1, 2] and [v for _, v in seen] == out["losses"]
+    b = T.MaskedMLP(T.init_weights(SIZES, 0))
+    T.fit(b, x, y, 2, 1e-2, 16, torch.Generator().manual_seed(5))
+    assert all(torch.equal(u, v) for u, v in zip(a.weights, b.weights, strict=True))
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"optimizer": "rmsprop"}, "optimizer"),
+        ({"schedule": "linear"}, "schedule"),
+        ({"momentum": 0.9}, "momentum"),
+        ({"optimizer": "sgd", "momentum": 1.0}, "momentum"),
+        ({"optimizer": "sgd", "weight_decay": -1.0}, "weight_decay"),
+        ({"seed": "abc"}, "seed"),
+        ({"progress": "yes"}, "progress"),
+        ({"epochs": 1.5}, "epochs"),
+    ],
+)
+def test_fit_bad_arguments(kwargs, match):
+    x, y = blobs(20)
+    args = {"epochs": 1, "lr": 1e-3, "batch": 4, **kwargs}
+    with pytest.raises(ValueError, match=match):
+        T.fit(T.MaskedMLP(T.init_weights(SIZES, 0)), x, y, **args)
+
+
+def test_fit_needs_params_for_a_function():
+    x, y = blobs(20)
+    net = T.MaskedMLP(T.init_weights(SIZES, 0))
+    with pytest.raises(ValueError, match="params"):
+        T.fit(lambda v: net(v), x, y, 1, 1e-3, 4)

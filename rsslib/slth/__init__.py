@@ -24,19 +24,22 @@ The construction layer (nothing here imports :mod:`rsslib.slth.experiments`):
   recursion of the proof of Theorem 13.1 with measured constants) and the searched lower
   bound, as a :class:`Certificate`; the exact one-layer sup error.
 - :mod:`~rsslib.slth.error`: :func:`sup_error`, the certificate for simple CNNs.
-- :mod:`~rsslib.slth.lenet`: LeNet-5 on Fashion-MNIST, pruned and measured.
 - :mod:`~rsslib.slth.gadgets`, :mod:`~rsslib.slth.gadget_layers`,
   :mod:`~rsslib.slth.dense`: Malach et al.'s single neuron against Pensia et al.'s subset
   sums, one weight and one layer of gadgets; dense targets of depth l inside random
   networks of depth l + 1 and 2l. :mod:`~rsslib.slth.mlp`: the one numpy forward pass.
 - :mod:`~rsslib.slth.pensia`: Pensia et al.'s construction (each weight a subset sum of
   random products), solved exactly.
-- :mod:`rsslib.slth.experiments`: the per-chapter runs (the width sweep, Pensia et al.'s
-  784-500-10 experiment, structured pruning, ...).
 - :mod:`~rsslib.slth.neurons`, :mod:`~rsslib.slth.neuron_weights`: one ReLU neuron pruned
   by whole neurons (exact search, LP bound, local search) or by single weights (Pensia's
   construction); :mod:`~rsslib.slth.filters`: filter pruning of a first convolution from
   a random pair.
+- :mod:`~rsslib.slth.train`, :mod:`~rsslib.slth.edge_popup`: the one training loop
+  (:func:`~rsslib.slth.train.fit`), masked MLPs, IMP and edge-popup.
+
+Above them, :mod:`rsslib.slth.experiments`: the chapters' runners (the digits CNN, LeNet-5
+on Fashion-MNIST, lottery tickets, the width sweep, Pensia et al.'s 784-500-10 experiment,
+structured pruning, sparse tickets).
 """
 
 from rsslib.slth.certificate import Certificate, certified_error, layer_sup_error

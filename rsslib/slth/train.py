@@ -1,9 +1,12 @@
-"""Training, iterative magnitude pruning, lottery tickets and edge-popup (thesis Section 4.1).
+"""Training, iterative magnitude pruning and lottery tickets (thesis Section 4.1).
 
 The experiments that led to the Strong Lottery Ticket Hypothesis, on fully connected ReLU
 networks without biases (the class the SLTH constructions prune):
 
-- :func:`train` trains a :class:`MaskedMLP` (weights multiplied by fixed 0/1 masks) with Adam,
+- :func:`fit` is the one training loop of the library and its scripts: cross-entropy,
+  Adam or SGD, an optional learning-rate schedule, batches in a seeded random order, on
+  any torch model (a :class:`MaskedMLP`, the digits CNN, LeNet-5, Pensia et al.'s MLP);
+- :func:`train` trains a :class:`MaskedMLP` with Frankle & Carbin's (2019) Adam setting,
   seeded and deterministic on CPU;
 - :func:`random_masks` draws a sparse architecture with an exact number of kept weights per
   layer (the "sparse networks train badly" baseline);
@@ -11,30 +14,24 @@ networks without biases (the class the SLTH constructions prune):
   :func:`imp` repeats train-prune rounds: iterative magnitude pruning (Han et al., 2015)
   when the survivors keep their trained values, lottery tickets (Frankle & Carbin, 2019)
   when they are rewound to their initial values (or to an early step of training) before
-  each new round;
-- :class:`EdgePopupMLP` and :func:`edge_popup` train by pruning alone (Ramanujan et al.,
-  2020): every weight of a random network gets a score, the forward pass uses the top-k
-  fraction of scores in each layer, and scores follow the gradient as if the mask were the
-  identity (straight-through).
+  each new round.
 
-Keep fraction, not prune fraction. In the reference code of edge-popup
-(allenai/hidden-networks) the option ``prune_rate`` is used as the fraction of weights
-*kept* by the top-k mask, while its help text and the paper's wording read as the fraction
-*removed* (their issue #9). Every function here takes ``keep`` or ``density``: the fraction
-of weights that remain.
+Training by pruning alone (edge-popup) is :mod:`rsslib.slth.edge_popup`.
+
+Keep fraction, not prune fraction: every function here takes ``keep`` or ``density``, the
+fraction of weights that remain.
 
 Reproducibility: with the same seed, the same data and the same number of threads, two
 runs give identical weights (``torch.use_deterministic_algorithms``). Training runs with a
-fixed thread count (default 1) so that a stored result does not depend on how many cores
-the machine has; across CPUs with different vector kernels the last bits of a matrix
-product differ, and training amplifies them, so accuracies agree only to within a few
-tenths of a percent there, never bit for bit. Every ``seed`` is a non-negative int, or a
-numpy Generator from which one int seed is drawn (torch generators take ints).
+fixed thread count (default 1 in :func:`train`) so that a stored result does not depend on
+how many cores the machine has; across CPUs with different vector kernels the last bits of
+a matrix product differ, and training amplifies them, so accuracies agree only to within a
+few tenths of a percent there, never bit for bit. Every ``seed`` is a non-negative int, or
+a numpy Generator from which one int seed is drawn (torch generators take ints).
 """
 
 from __future__ import annotations
 
-import contextlib
 import math
 from collections.abc import Callable, Sequence
 
@@ -42,78 +39,26 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from rsslib._validate import as_count, as_int_seed
-from rsslib.sweeps import show_progress
+from rsslib._validate import as_count, as_finite_real, as_int_seed, as_positive_real, as_real_array
+from rsslib.slth._training import (
+    Bar,
+    as_fraction,
+    as_sizes,
+    check_progress,
+    deterministic,
+    flat_data,
+    kept_count,
+    labels_for,
+    problem,
+)
 
 #: LeNet-300-100 (LeCun et al. 1998), the fully connected network of Frankle & Carbin (2019).
 SIZES = (784, 300, 100, 10)
 REWINDS = ("init", "none")
-
-
-# ---------------------------------------------------------------------------------------
-# validation
-# ---------------------------------------------------------------------------------------
-def _fraction(value, name: str, allow_zero: bool = False) -> float:
-    try:
-        f = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number in (0, 1], got {value!r}") from None
-    low_ok = f >= 0 if allow_zero else f > 0
-    if not (math.isfinite(f) and low_ok and f <= 1):
-        interval = "[0, 1]" if allow_zero else "(0, 1]"
-        raise ValueError(f"{name} must be in {interval}, got {value!r}")
-    return f
-
-
-def _sizes(sizes) -> tuple[int, ...]:
-    try:
-        out = tuple(int(s) for s in sizes)
-    except (TypeError, ValueError):
-        raise ValueError(f"sizes must be a sequence of positive integers, got {sizes!r}") from None
-    if len(out) < 2 or min(out) < 1 or any(int(s) != s for s in sizes):
-        raise ValueError(f"sizes must list at least two positive integers, got {sizes!r}")
-    return out
-
-
-def _data(x, y, name: str, features: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-    x = torch.as_tensor(np.asarray(x, dtype=np.float32)).flatten(1)
-    y = torch.as_tensor(np.asarray(y, dtype=np.int64))
-    if x.ndim != 2 or len(x) == 0 or y.shape != (len(x),):
-        raise ValueError(
-            f"{name}: need N >= 1 inputs and N labels, got {tuple(x.shape)} and {tuple(y.shape)}"
-        )
-    if not torch.isfinite(x).all():
-        raise ValueError(f"{name}: inputs must be finite")
-    if features is not None and x.shape[1] != features:
-        raise ValueError(f"{name}: inputs must have {features} features, got {x.shape[1]}")
-    if int(y.min()) < 0:
-        raise ValueError(f"{name}: labels must be non-negative")
-    return x, y
-
-
-@contextlib.contextmanager
-def _deterministic(threads: int | None):
-    """Deterministic algorithms and a fixed thread count for the duration of a run."""
-    previous = torch.get_num_threads()
-    flag = torch.are_deterministic_algorithms_enabled()
-    torch.use_deterministic_algorithms(True)
-    if threads is not None:
-        torch.set_num_threads(as_count(threads, "threads", 1))
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
-        torch.use_deterministic_algorithms(flag)
-
-
-def _bar(total: int, desc: str, progress):
-    if not show_progress(progress):
-        return None
-    import sys
-
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, desc=desc, file=sys.stderr, leave=False)
+OPTIMIZERS = ("adam", "sgd")
+#: Learning-rate schedules of :func:`fit`: cosine annealing to 0 over the epochs (stepped
+#: once per epoch), and one cycle up to ``lr`` and down (stepped once per batch).
+SCHEDULES = (None, "cosine", "onecycle")
 
 
 # ---------------------------------------------------------------------------------------
@@ -125,7 +70,7 @@ def init_weights(sizes=SIZES, seed: int = 0) -> list[torch.Tensor]:
     Layer i maps ``sizes[i]`` inputs to ``sizes[i + 1]`` outputs; its weight has shape
     ``(sizes[i + 1], sizes[i])``. Drawn from ``torch.Generator().manual_seed(seed)``.
     """
-    sizes = _sizes(sizes)
+    sizes = as_sizes(sizes)
     gen = torch.Generator().manual_seed(as_int_seed(seed))
     out = []
     for fan_in, fan_out in zip(sizes[:-1], sizes[1:], strict=True):
@@ -193,7 +138,8 @@ class MaskedMLP(torch.nn.Module):
 
 def accuracy(net: torch.nn.Module, x, y, batch: int = 2000) -> float:
     """Fraction of inputs whose largest logit is the label."""
-    x, y = _data(x, y, "accuracy data")
+    x, y = flat_data(x, y, "accuracy data")
+    batch = as_count(batch, "batch", 1)
     hits = 0
     with torch.no_grad():
         for s in range(0, len(x), batch):
@@ -204,6 +150,161 @@ def accuracy(net: torch.nn.Module, x, y, batch: int = 2000) -> float:
 # ---------------------------------------------------------------------------------------
 # training
 # ---------------------------------------------------------------------------------------
+def _optimizer(name, params, lr, momentum, weight_decay):
+    if name not in OPTIMIZERS:
+        raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {name!r}")
+    momentum = as_finite_real(momentum, "momentum")
+    weight_decay = as_finite_real(weight_decay, "weight_decay")
+    if not 0 <= momentum < 1:
+        raise ValueError(f"momentum must be in [0, 1), got {momentum}")
+    if weight_decay < 0:
+        raise ValueError(f"weight_decay must be >= 0, got {weight_decay}")
+    if name == "sgd":
+        return torch.optim.SGD(params, lr=lr, momentum=momentum, weight_decay=weight_decay)
+    if momentum:
+        raise ValueError("momentum is for optimizer='sgd' (Adam has its own betas)")
+    return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
+
+
+def _inputs(x, name: str) -> torch.Tensor:
+    """``x`` as a tensor of floats (float32 and float64 kept, anything else float32)."""
+    if not isinstance(x, torch.Tensor):
+        x = torch.as_tensor(as_real_array(x, name))
+    return x if x.dtype in (torch.float32, torch.float64) else x.float()
+
+
+def fit(
+    model: Callable[[torch.Tensor], torch.Tensor],
+    x,
+    y,
+    epochs: int,
+    lr: float,
+    batch: int,
+    seed=0,
+    progress: bool = False,
+    *,
+    optimizer: str = "adam",
+    momentum: float = 0.0,
+    weight_decay: float = 0.0,
+    schedule: str | None = None,
+    params=None,
+    snapshot_step: int | None = None,
+    threads: int | None = None,
+    on_epoch: Callable[[int, float], object] | None = None,
+) -> dict:
+    """Train ``model`` in place on the cross-entropy of its outputs: the library's one loop.
+
+    Each epoch visits the ``N`` examples in the order of ``torch.randperm(N, generator)``,
+    in batches of ``batch`` (the last one shorter); each batch computes the loss of
+    ``model(x[idx])`` against ``y[idx]``, zeroes the gradients, back-propagates and steps the
+    optimizer. Runs with torch's deterministic algorithms, so the same seed, data and thread
+    count give the same weights bit for bit.
+
+    Parameters
+    ----------
+    model : callable
+        Maps a batch of inputs to logits ``(B, classes)``: a ``torch.nn.Module``, or any
+        function of tensors (then ``params`` says what to train).
+    x : array_like or torch.Tensor
+        Inputs, first axis the examples; float32 and float64 are kept as they are.
+    y : array_like of int
+        The labels, one per input, >= 0.
+    epochs : int
+        Passes over the data, >= 1.
+    lr : float
+        Learning rate, > 0 (the peak of the ``"onecycle"`` schedule).
+    batch : int
+        Batch size, >= 1.
+    seed : int, numpy.random.Generator or torch.Generator
+        The batch order: an int seeds ``torch.Generator().manual_seed(seed)``; a numpy
+        Generator gives one int seed; a ``torch.Generator`` is drawn from as it is (its
+        stream continues, e.g. after the initial weights were drawn from it).
+    progress : bool
+        Show a bar over the steps on stderr (``None``: on a terminal and not in CI).
+    optimizer : {"adam", "sgd"}
+        ``torch.optim.Adam`` or ``torch.optim.SGD`` with ``momentum``; both with
+        ``weight_decay``.
+    schedule : {None, "cosine", "onecycle"}
+        A constant ``lr``; ``CosineAnnealingLR(T_max=epochs)`` stepped after each epoch; or
+        ``OneCycleLR(max_lr=lr)`` over all the steps, stepped after each batch.
+    params : iterable of torch.Tensor, optional
+        The tensors to train (they must require gradients); default the parameters of
+        ``model`` that require gradients.
+    snapshot_step : int, optional
+        Also return a copy of ``params`` after this many optimizer steps (0: before the
+        first), for rewinding to an early point of training (Frankle et al., 2020).
+    threads : int, optional
+        torch threads during training (restored afterwards); ``None`` leaves them alone.
+    on_epoch : callable, optional
+        Called as ``on_epoch(epoch, loss)`` after each epoch (``epoch`` from 1, ``loss``
+        the epoch's mean training loss), e.g. to print a line.
+
+    Returns
+    -------
+    dict
+        ``loss`` (mean training loss over the last epoch), ``losses`` (one per epoch),
+        ``steps``, and ``snapshot`` (list of tensors, or ``None``).
+    """
+    x = _inputs(x, "x")
+    y = labels_for(x, y, "training data")
+    epochs = as_count(epochs, "epochs", 1)
+    batch = as_count(batch, "batch", 1)
+    lr = as_positive_real(lr, "lr")
+    progress = check_progress(progress)
+    gen = seed if isinstance(seed, torch.Generator) else None
+    if gen is None:
+        gen = torch.Generator().manual_seed(as_int_seed(seed))
+    if schedule not in SCHEDULES:
+        raise ValueError(f"schedule must be one of {SCHEDULES}, got {schedule!r}")
+    if snapshot_step is not None:
+        snapshot_step = as_count(snapshot_step, "snapshot_step", 0)
+    if params is None:
+        if not isinstance(model, torch.nn.Module):
+            raise ValueError("params must be given when model is not a torch.nn.Module")
+        params = [p for p in model.parameters() if p.requires_grad]
+    params = list(params)
+    if not params or not all(isinstance(p, torch.Tensor) and p.requires_grad for p in params):
+        raise ValueError("params must be a non-empty list of tensors that require gradients")
+    opt = _optimizer(optimizer, params, lr, momentum, weight_decay)
+    steps_per_epoch = (len(x) + batch - 1) // batch
+    scheduler = None
+    if schedule == "cosine":
+        scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs)
+    elif schedule == "onecycle":
+        total_steps = epochs * steps_per_epoch
+        scheduler = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=total_steps)
+    bar = Bar(epochs * steps_per_epoch, "training", progress)
+    snapshot, losses, step = None, [], 0
+    with deterministic(threads):
+        for epoch in range(epochs):
+            order = torch.randperm(len(x), generator=gen)
+            total = 0.0
+            for s in range(0, len(x), batch):
+                if step == snapshot_step:
+                    snapshot = [p.detach().clone() for p in params]
+                idx = order[s : s + batch]
+                loss = F.cross_entropy(model(x[idx]), y[idx])
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                if schedule == "onecycle":
+                    scheduler.step()
+                step += 1
+                total += float(loss.detach()) * len(idx)
+                bar.update()
+            if schedule == "cosine":
+                scheduler.step()
+            losses.append(total / len(x))
+            if on_epoch is not None:
+                on_epoch(epoch + 1, losses[-1])
+        if step == snapshot_step:
+            snapshot = [p.detach().clone() for p in params]
+    bar.close()
+    if snapshot_step is not None and snapshot is None:
+        raise ValueError(f"snapshot_step {snapshot_step} is beyond the {step} steps of training")
+    return {"loss": losses[-1], "losses": losses, "steps": step, "snapshot": snapshot}
+
+
 def train(
     net: torch.nn.Module,
     x_train,
@@ -216,7 +317,7 @@ def train(
     threads: int | None = 1,
     progress=None,
 ) -> dict:
-    """Train ``net``'s parameters in place with Adam on the cross-entropy loss.
+    """Train an MLP's parameters in place with Adam on the cross-entropy loss (:func:`fit`).
 
     Adam with learning rate 1.2e-3 and batches of 60 is Frankle & Carbin's (2019) setting
     for LeNet-300-100. Batches are drawn in a random order from
@@ -225,21 +326,15 @@ def train(
     Parameters
     ----------
     net : torch.nn.Module
-        A :class:`MaskedMLP` or :class:`EdgePopupMLP` (only its ``requires_grad``
-        parameters move: the weights of the first, the scores of the second).
+        A :class:`MaskedMLP` or :class:`~rsslib.slth.edge_popup.EdgePopupMLP` (only its
+        ``requires_grad`` parameters move: the weights of the first, the scores of the
+        second).
     x_train, y_train : array_like
-        Inputs (flattened to N x features) and integer labels.
-    epochs : int
-        Passes over the data, >= 1.
-    lr : float
-        Adam's learning rate, > 0.
-    batch : int
-        Batch size, >= 1.
+        Inputs (flattened to N x features, float32) and integer labels.
+    epochs, lr, batch, snapshot_step
+        As in :func:`fit`.
     seed : int or numpy.random.Generator
         Seeds the batch order, >= 0.
-    snapshot_step : int, optional
-        Also return a copy of the parameters after this many optimizer steps (0: before the
-        first), for rewinding to an early point of training (Frankle et al., 2020).
     threads : int or None
         torch threads during training (restored afterwards); ``None`` leaves them alone.
     progress : bool or None
@@ -251,56 +346,20 @@ def train(
         ``loss`` (mean training loss over the last epoch), ``steps``, and ``snapshot``
         (list of tensors, or ``None``).
     """
-    x, y = _data(x_train, y_train, "training data")
-    epochs = as_count(epochs, "epochs", 1)
-    batch = as_count(batch, "batch", 1)
+    x, y = flat_data(x_train, y_train, "training data")
     seed = as_int_seed(seed)
-    if not (isinstance(lr, int | float) and math.isfinite(lr) and lr > 0):
-        raise ValueError(f"lr must be a positive number, got {lr!r}")
-    if snapshot_step is not None:
-        snapshot_step = as_count(snapshot_step, "snapshot_step", 0)
-    params = [p for p in net.parameters() if p.requires_grad]
-    if not params:
+    if not any(p.requires_grad for p in net.parameters()):
         raise ValueError("net has no trainable parameters")
-    steps_per_epoch = (len(x) + batch - 1) // batch
-    bar = _bar(epochs * steps_per_epoch, "training", progress)
-    snapshot = None
-    step = 0
-    with _deterministic(threads):
-        opt = torch.optim.Adam(params, lr=lr)
-        gen = torch.Generator().manual_seed(seed)
-        for _ in range(epochs):
-            order = torch.randperm(len(x), generator=gen)
-            total = 0.0
-            for s in range(0, len(x), batch):
-                if step == snapshot_step:
-                    snapshot = [p.detach().clone() for p in params]
-                idx = order[s : s + batch]
-                loss = F.cross_entropy(net(x[idx]), y[idx])
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
-                step += 1
-                total += float(loss.detach()) * len(idx)
-                if bar is not None:
-                    bar.update(1)
-        if step == snapshot_step:
-            snapshot = [p.detach().clone() for p in params]
-    if bar is not None:
-        bar.close()
-    if snapshot_step is not None and snapshot is None:
-        raise ValueError(f"snapshot_step {snapshot_step} is beyond the {step} steps of training")
-    return {"loss": total / len(x), "steps": step, "snapshot": snapshot}
+    out = fit(
+        net, x, y, epochs, lr, batch, seed, progress,
+        snapshot_step=snapshot_step, threads=threads,
+    )  # fmt: skip
+    return {"loss": out["loss"], "steps": out["steps"], "snapshot": out["snapshot"]}
 
 
 # ---------------------------------------------------------------------------------------
 # masks
 # ---------------------------------------------------------------------------------------
-def _kept_count(size: int, density: float) -> int:
-    # at least one weight per layer, so a layer is never cut off entirely
-    return max(1, round(density * size))
-
-
 def random_masks(shapes, density, seed: int = 0) -> list[torch.Tensor]:
     """Masks keeping ``round(density * size)`` weights of each layer (at least one), at random.
 
@@ -316,9 +375,9 @@ def random_masks(shapes, density, seed: int = 0) -> list[torch.Tensor]:
     """
     shapes = [tuple(int(s) for s in shape) for shape in shapes]
     if isinstance(density, int | float | np.floating | np.integer):
-        densities = [_fraction(density, "density")] * len(shapes)
+        densities = [as_fraction(density, "density")] * len(shapes)
     else:
-        densities = [_fraction(d, "density") for d in density]
+        densities = [as_fraction(d, "density") for d in density]
         if len(densities) != len(shapes):
             raise ValueError(f"density must give one value per layer ({len(shapes)})")
     gen = torch.Generator().manual_seed(as_int_seed(seed))
@@ -328,7 +387,7 @@ def random_masks(shapes, density, seed: int = 0) -> list[torch.Tensor]:
         if size < 1:
             raise ValueError(f"shapes must be non-empty, got {shape}")
         flat = torch.zeros(size, dtype=torch.bool)
-        flat[torch.randperm(size, generator=gen)[: _kept_count(size, d)]] = True
+        flat[torch.randperm(size, generator=gen)[: kept_count(size, d)]] = True
         out.append(flat.reshape(shape))
     return out
 
@@ -341,10 +400,10 @@ def pruning_schedule(
     Entry ``r`` lists, layer by layer, how many weights :func:`imp` keeps after ``r`` rounds
     (entry 0: all of them). Used to give other methods exactly the same layer densities.
     """
-    sizes = _sizes(sizes)
+    sizes = as_sizes(sizes)
     rounds = as_count(rounds, "rounds", 0)
-    fraction = _fraction(fraction, "fraction", allow_zero=True)
-    last = fraction if last_fraction is None else _fraction(last_fraction, "last_fraction", True)
+    fraction = as_fraction(fraction, "fraction", allow_zero=True)
+    last = fraction if last_fraction is None else as_fraction(last_fraction, "last_fraction", True)
     kept = [a * b for a, b in zip(sizes[:-1], sizes[1:], strict=True)]
     out = [list(kept)]
     for _ in range(rounds):
@@ -368,8 +427,8 @@ def magnitude_masks(weights, masks, fraction: float, last_fraction: float | None
     -------
     list of torch.Tensor of bool
     """
-    fraction = _fraction(fraction, "fraction", allow_zero=True)
-    last = fraction if last_fraction is None else _fraction(last_fraction, "last_fraction", True)
+    fraction = as_fraction(fraction, "fraction", allow_zero=True)
+    last = fraction if last_fraction is None else as_fraction(last_fraction, "last_fraction", True)
     weights = [torch.as_tensor(w).detach() for w in weights]
     masks = [torch.as_tensor(m).detach().bool() for m in masks]
     if [w.shape for w in weights] != [m.shape for m in masks]:
@@ -446,10 +505,11 @@ def imp(
         weights of the dense run).
     """
     rounds = as_count(rounds, "rounds", 0)
-    seed = as_int_seed(seed)  # seeds the init, and seed + r each round's batch order
-    sizes = _sizes(sizes)
-    x_train, y_train = _data(x_train, y_train, "training data", sizes[0])
-    x_test, y_test = _data(x_test, y_test, "test data", sizes[0])
+    # seed: the init, and seed + r each round's batch order
+    seed, sizes, (x_train, y_train), (x_test, y_test) = problem(
+        x_train, y_train, x_test, y_test, sizes, seed
+    )
+    progress = check_progress(progress)
     if isinstance(rewind, str):
         if rewind not in REWINDS:
             raise ValueError(f"rewind must be one of {REWINDS} or a step count, got {rewind!r}")
@@ -459,7 +519,7 @@ def imp(
     init = init_weights(sizes, seed)
     net = MaskedMLP(init)
     records = []
-    bar = _bar(rounds + 1, "IMP rounds", progress)
+    bar = Bar(rounds + 1, "IMP rounds", progress)
     start = None
     for r in range(rounds + 1):
         if r > 0:
@@ -484,128 +544,6 @@ def imp(
         records.append(rec)
         if on_round is not None:
             on_round(rec)
-        if bar is not None:
-            bar.update(1)
-    if bar is not None:
-        bar.close()
+        bar.update()
+    bar.close()
     return records
-
-
-# ---------------------------------------------------------------------------------------
-# edge-popup
-# ---------------------------------------------------------------------------------------
-class _TopK(torch.autograd.Function):
-    """0/1 mask of the ``keep`` fraction of largest scores; gradient passed straight through."""
-
-    @staticmethod
-    def forward(ctx, scores, keep):
-        flat = scores.detach().flatten()
-        mask = torch.zeros_like(flat)
-        mask[torch.topk(flat, _kept_count(flat.numel(), keep), sorted=False).indices] = 1.0
-        return mask.reshape(scores.shape)
-
-    @staticmethod
-    def backward(ctx, grad):
-        return grad, None
-
-
-class EdgePopupMLP(torch.nn.Module):
-    """A random bias-free ReLU MLP trained by choosing which weights to keep (edge-popup).
-
-    The weights are fixed (buffers); each has a trainable score. The forward pass keeps, in
-    each layer, the ``keep`` fraction of weights with the largest ``|score|``. The gradient
-    of the loss with respect to a score is taken as that with respect to the mask entry,
-    ``dL/ds_uv = dL/dI_v * w_uv * Z_u`` (input ``I_v`` of neuron v, output ``Z_u`` of
-    neuron u): the update rule quoted in thesis Section 4.1 (Ramanujan et al., 2020).
-
-    Parameters
-    ----------
-    weights : sequence of torch.Tensor
-        The random weights; copied and frozen.
-    keep : float
-        Fraction of each layer's weights kept, in (0, 1].
-    seed : int or numpy.random.Generator
-        Seeds the initial scores (Kaiming-uniform, like the weights).
-    scale : bool
-        Multiply the weights by ``1 / sqrt(keep)``, so that a layer's output keeps its
-        scale when only a fraction of its inputs remain (Ramanujan et al.'s "scaled"
-        initialisations). With ``keep = 1`` this changes nothing.
-    """
-
-    def __init__(self, weights, keep: float, seed: int = 0, scale: bool = True):
-        super().__init__()
-        self.keep = _fraction(keep, "keep")
-        factor = 1.0 / math.sqrt(self.keep) if scale else 1.0
-        ws = [torch.as_tensor(w, dtype=torch.float32).detach().clone() * factor for w in weights]
-        MaskedMLP(ws)  # validates shapes
-        for i, w in enumerate(ws):
-            self.register_buffer(f"w{i}", w)
-        self.layers = len(ws)
-        self.scores = torch.nn.ParameterList(
-            torch.nn.Parameter(s)
-            for s in init_weights([w.shape[1] for w in ws] + [ws[-1].shape[0]], seed)
-        )
-
-    def weight(self, i: int) -> torch.Tensor:
-        return getattr(self, f"w{i}")
-
-    def masks(self) -> list[torch.Tensor]:
-        """The current top-k masks (bool)."""
-        return [_TopK.apply(s.abs(), self.keep).bool() for s in self.scores]
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = x.flatten(1)
-        for i, s in enumerate(self.scores):
-            # |score| ranks the weights; the gradient reaches s through abs (times its sign)
-            x = x @ (self.weight(i) * _TopK.apply(s.abs(), self.keep)).T
-            if i < self.layers - 1:
-                x = F.relu(x)
-        return x
-
-    def subnetwork(self) -> MaskedMLP:
-        """The selected subnetwork as a :class:`MaskedMLP` (same weights, top-k masks)."""
-        return MaskedMLP([self.weight(i) for i in range(self.layers)], self.masks())
-
-
-def edge_popup(
-    x_train,
-    y_train,
-    x_test,
-    y_test,
-    keep: float,
-    sizes=SIZES,
-    epochs: int = 3,
-    lr: float = 1e-3,
-    batch: int = 60,
-    seed: int = 0,
-    threads: int | None = 1,
-    progress=None,
-) -> dict:
-    """Train the scores of a random network (:func:`init_weights` with ``seed``) by edge-popup.
-
-    Adam on the scores (learning rate 1e-3: on LeNet-300-100 with half the weights kept,
-    one epoch reached 0.839 test accuracy at 1e-3 against 0.794 at 1e-2).
-
-    Returns
-    -------
-    dict
-        ``keep``, ``density`` (of the selected subnetwork), ``accuracy`` (test, of the
-        subnetwork), ``random_accuracy`` (test, of the dense random network it was cut
-        from), ``loss``, ``net`` (the trained :class:`EdgePopupMLP`).
-    """
-    seed = as_int_seed(seed)  # init_weights(seed), scores seed + 1, batch order seed
-    sizes = _sizes(sizes)
-    x_train, y_train = _data(x_train, y_train, "training data", sizes[0])
-    x_test, y_test = _data(x_test, y_test, "test data", sizes[0])
-    weights = init_weights(sizes, seed)
-    net = EdgePopupMLP(weights, keep, seed=seed + 1)
-    out = train(net, x_train, y_train, epochs, lr, batch, seed, threads=threads, progress=progress)
-    sub = net.subnetwork()
-    return {
-        "keep": net.keep,
-        "density": sub.density(),
-        "accuracy": accuracy(net, x_test, y_test),
-        "random_accuracy": accuracy(MaskedMLP(weights), x_test, y_test),
-        "loss": out["loss"],
-        "net": net,
-    }

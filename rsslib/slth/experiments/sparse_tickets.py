@@ -1,8 +1,8 @@
 """The sparse-tickets chapter's network experiment: pruning with a cap on each subset.
 
 For ``book/beyond/sparse_tickets``: the digits CNN
-(:func:`rsslib.slth.digits_sweep.prune_digits`, Part III's construction, uniform weights)
-and LeNet-5's two convolutions on Fashion-MNIST (:func:`rsslib.slth.lenet.measure`, the
+(:func:`rsslib.slth.experiments.digits.prune_digits`, Part III's construction, uniform weights)
+and LeNet-5's two convolutions on Fashion-MNIST (:func:`rsslib.slth.experiments.lenet.measure`, the
 "balanced" variant, no compensation) pruned from random networks of a grid of sizes, each
 weight approximated by the best subset of at most ``cap`` products (``cap`` None: no
 limit), three seeds. :func:`run` writes ``book/beyond/data/sparse_tickets_network.csv``
@@ -44,12 +44,12 @@ def network_row(net, budget, cap, seed) -> dict:
         cap = as_count(cap, "cap", minimum=1)
     seed = as_int_seed(seed)  # stored in the row
     if net == "digits":
-        from rsslib.slth.digits_sweep import prune_digits
+        from rsslib.slth.experiments.digits import prune_digits
 
         r = prune_digits(None, budget, seed, max_subset=cap)
         random_params, target_params = r["random_size"], r["target_size"]
     else:
-        from rsslib.slth.lenet import measure
+        from rsslib.slth.experiments.lenet import measure
 
         r = measure("conv", budget, seed, "balanced", max_subset=cap)
         random_params, target_params = r["random_params"], r["target_params"]

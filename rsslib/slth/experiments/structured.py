@@ -8,7 +8,7 @@ recomputes live:
   (:mod:`rsslib.slth.neuron_weights`); :func:`neuron_table` the whole grid.
 - :func:`first_layer_row`: the digits CNN's first layer replaced by a random pair and
   pruned by whole filters or single weights (:mod:`rsslib.slth.filters`), measured on the
-  450 test images as :func:`rsslib.slth.digits_sweep.prune_digits` does;
+  450 test images as :func:`rsslib.slth.experiments.digits.prune_digits` does;
   :func:`digits_table` the whole grid, :func:`heuristic_table` the filter heuristic
   against the exact search (:func:`rsslib.best_vector_subset`).
 - :func:`run` writes the three CSV files.
@@ -149,7 +149,7 @@ def first_layer_problems(block, seed, top=None) -> tuple[np.ndarray, np.ndarray]
     """The 32 filter-pruning problems of the digits CNN's first layer: ``vectors``
     (32, block, 9) and ``targets`` (32, 9), with the pair of :func:`random_first_pair`
     (``top`` defaults to :func:`filter_top`)."""
-    from rsslib.slth.digits_sweep import load
+    from rsslib.slth.experiments.digits import load
 
     block = as_count(block, "block", minimum=1)
     seed = as_seed(seed)
@@ -165,10 +165,10 @@ def first_layer_row(block, seed, method, width=2048, top=None) -> dict:
     and :func:`filter_top` for filter pruning: the same draw (same seed), scaled
     differently.
 
-    The target is the stored digits CNN (:func:`rsslib.slth.digits_sweep.load`); its first
+    The target is the stored digits CNN (:func:`rsslib.slth.experiments.digits.load`); its first
     convolution is replaced by the pruned pair, collapsed to its effective kernel
     (exact: U >= 0 on images >= 0), the other layers kept as trained. Compared on the 450
-    test images with :func:`rsslib.slth.lenet.compare`.
+    test images with :func:`rsslib.slth.experiments.lenet.compare`.
 
     Returns
     -------
@@ -185,8 +185,8 @@ def first_layer_row(block, seed, method, width=2048, top=None) -> dict:
     """
     import torch
 
-    from rsslib.slth.digits_sweep import load, network
-    from rsslib.slth.lenet import compare, logits
+    from rsslib.slth.experiments.digits import load, network
+    from rsslib.slth.experiments.lenet import compare, logits
 
     block = as_count(block, "block", minimum=1)
     seed = as_int_seed(seed)  # stored in the row

@@ -15,7 +15,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from rsslib._validate import as_generator, as_int_seed
+from rsslib._validate import (
+    as_count,
+    as_finite_real,
+    as_generator,
+    as_int_seed,
+    as_positive_real,
+)
+from rsslib.slth._training import check_progress
 from rsslib.slth.construct import (
     blocks_for_factor,
     layer_scales,
@@ -25,7 +32,7 @@ from rsslib.slth.construct import (
 from rsslib.slth.layered import Network, collapse
 
 #: Where the trained LeNet-5 is stored (in the repository, next to the book).
-WEIGHTS = Path(__file__).resolve().parents[2] / "book" / "slth" / "data" / "lenet5_fashion.npz"
+WEIGHTS = Path(__file__).resolve().parents[3] / "book" / "slth" / "data" / "lenet5_fashion.npz"
 NAMES = ("conv1", "conv2", "dense1", "dense2", "dense3")
 #: Which weighted layers ``--layers`` prunes (indices into the five weighted layers).
 LAYER_SETS = {"conv": (0, 1), "all": (0, 1, 2, 3, 4)}
@@ -44,6 +51,17 @@ VARIANTS = {
         "balance": True,
         "allocation": "cost",
     },
+}
+#: The ablation's steps as the chapters' tables name them (a key of :data:`VARIANTS`: the
+#: step number and what it does).
+STEP_NAMES = {
+    "literal": "0: literal, 24 products",
+    "rescaled": "1: top weight 1/4, 24 products",
+    "uncapped": "2: top weight 1/4, 40 products",
+    "balanced": "3: 2 + balanced blocks",
+    "obs": "4: 3 + OBS",
+    "obs-data": "5: 4 + OBS on data",
+    "allocated": "6: 4 + unequal budget",
 }
 
 
@@ -81,6 +99,7 @@ def load(path: str | None = None) -> tuple[Network, dict]:
 
 def logits(net: Network, images, batch: int = 1000) -> torch.Tensor:
     """The network's outputs on ``images``, in batches (float64)."""
+    batch = as_count(batch, "batch", 1)
     with torch.no_grad():
         return torch.cat(
             [net(torch.as_tensor(images[s : s + batch])) for s in range(0, len(images), batch)]
@@ -145,6 +164,8 @@ def measure_network(
     Returns the dict described in :func:`measure`.
     """
     seed = as_int_seed(seed)
+    factor = as_positive_real(factor, "factor")
+    progress = check_progress(progress, allow_none=False)
     if variant not in VARIANTS:
         raise ValueError(f"variant must be one of {sorted(VARIANTS)}, got {variant!r}")
     spec = VARIANTS[variant]
@@ -201,8 +222,9 @@ def calibration_images(count: int, seed: int):
     from rsslib.datasets import fashion_mnist
 
     rng = as_generator(seed)
+    count = as_count(count, "calibration", 1)
     images, _ = fashion_mnist("train")
-    if not 1 <= int(count) <= len(images):
+    if count > len(images):
         raise ValueError(f"calibration must be in 1..{len(images)}, got {count}")
     return images[rng.permutation(len(images))[: int(count)]]
 
@@ -248,6 +270,9 @@ def measure(
     if variant not in VARIANTS:
         raise ValueError(f"variant must be one of {sorted(VARIANTS)}, got {variant!r}")
     seed = as_int_seed(seed)
+    factor = as_positive_real(factor, "factor")
+    calibration = as_count(calibration, "calibration", 1)
+    progress = check_progress(progress, allow_none=False)
     original, _ = load()
     data = calibration_images(calibration, seed) if VARIANTS[variant]["compensate"] else None
     test_images, test_labels, reference = _test_set()
@@ -292,6 +317,7 @@ def first_budget(rows, target: str, variant: str, level: float = 1e-3, key="rela
     ``key <= level`` (``>= level`` for ``agreement``); with the largest realised factor
     among the seeds at that budget. ``(None, None)`` if even the largest budget fails.
     """
+    level = as_finite_real(level, "level")
     grid: dict[float, list[dict]] = {}
     for r in rows:
         if r["target"] == target and r["variant"] == variant:

@@ -36,11 +36,11 @@ from pathlib import Path
 import numpy as np
 
 from rsslib._validate import as_count, as_int_seed
+from rsslib.slth.edge_popup import edge_popup
 from rsslib.slth.train import (
     SIZES,
     MaskedMLP,
     accuracy,
-    edge_popup,
     imp,
     init_weights,
     pruning_schedule,
@@ -55,7 +55,7 @@ EPOCHS = 3
 #: edge-popup's fractions kept (the same in every layer)
 KEEPS = (0.6, 0.36, 0.216, 0.13, 0.047, 0.017)
 METHODS = ("imp", "ticket", "reinit", "random", "edge-popup")
-SWEEP = Path(__file__).resolve().parents[2] / "book" / "slth" / "data" / "lottery_sweep.csv"
+SWEEP = Path(__file__).resolve().parents[3] / "book" / "slth" / "data" / "lottery_sweep.csv"
 COLUMNS = ("method", "seed", "round", "keep", "density", "accuracy", "loss")
 #: seed offset of the fresh initialisation of ``reinit`` (and of nothing else)
 REINIT_OFFSET = 1000
@@ -87,6 +87,10 @@ def chain_rows(seed: int, rewind: str, rounds: int = ROUNDS, data=None, epochs: 
     and, for every pruned round, the ``reinit`` control on the same mask.
     """
     seed = as_int_seed(seed)
+    rounds = as_count(rounds, "rounds", 0)
+    epochs = as_count(epochs, "epochs", 1)
+    if rewind not in ("init", "none"):
+        raise ValueError(f"rewind must be 'init' or 'none', got {rewind!r}")
     x, y, xt, yt = load_data() if data is None else data
     records = imp(
         x, y, xt, yt, rounds, FRACTION, LAST_FRACTION, rewind=rewind, epochs=epochs, seed=seed
@@ -112,6 +116,7 @@ def random_row(seed: int, rnd: int, data=None, epochs: int = EPOCHS) -> dict:
     """A random mask with round ``rnd``'s layer sizes, trained from the original init."""
     seed = as_int_seed(seed)
     rnd = as_count(rnd, "rnd", 0)
+    epochs = as_count(epochs, "epochs", 1)
     x, y, xt, yt = load_data() if data is None else data
     kept = pruning_schedule(SIZES, rnd, FRACTION, LAST_FRACTION)[rnd]
     weights = init_weights(SIZES, seed)
@@ -129,6 +134,7 @@ def random_row(seed: int, rnd: int, data=None, epochs: int = EPOCHS) -> dict:
 def edge_popup_row(seed: int, keep: float, data=None, epochs: int = EPOCHS) -> dict:
     """edge-popup on the random network of ``seed`` keeping ``keep`` of every layer."""
     seed = as_int_seed(seed)
+    epochs = as_count(epochs, "epochs", 1)
     x, y, xt, yt = load_data() if data is None else data
     r = edge_popup(x, y, xt, yt, keep, epochs=epochs, seed=seed)
     return _row("edge-popup", seed, -1, keep, r["density"], r["accuracy"], r["loss"])

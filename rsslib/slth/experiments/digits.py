@@ -35,12 +35,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from rsslib import datasets
 from rsslib._validate import as_count, as_int_seed, as_positive_real
+from rsslib.slth._training import check_progress
 from rsslib.slth.network import SimpleCNN, normalise_filters, random_cnn
 from rsslib.slth.prune import effective_filters, prune
 
 #: Where the trained digits CNN is stored (in the repository, next to the book).
-WEIGHTS = Path(__file__).resolve().parents[2] / "book" / "slth" / "data" / "digits_cnn.npz"
+WEIGHTS = Path(__file__).resolve().parents[3] / "book" / "slth" / "data" / "digits_cnn.npz"
 CHANNELS, KERNELS = [1, 32, 32, 10], [3, 3, 3]
 BLOCKS = (4, 8, 12, 16, 24, 32, 40, 48, 52, 56, 60, 62, 64, 68, 72, 96)
 SEEDS = (0, 1, 2)
@@ -54,19 +56,12 @@ def load(weights: str | None = None):
 
     Cached per process, so a worker that runs several tasks loads the data once.
     """
-    from sklearn.datasets import load_digits
-    from sklearn.model_selection import train_test_split
-
     path = Path(weights) if weights else WEIGHTS
     if not path.exists():
         raise ValueError(f"weights: {path} not found (python scripts/train_digits_cnn.py)")
     stored = np.load(path)
     filters = [torch.from_numpy(stored[f"arr_{i}"]) for i in range(3)]
-    digits = load_digits()
-    X = (digits.images / 16.0)[:, None, :, :]
-    _, X_test, _, y_test = train_test_split(
-        X, digits.target, test_size=0.25, random_state=0, stratify=digits.target
-    )
+    X_test, y_test = datasets.digits("test")
     return normalise_filters(filters)[0], torch.from_numpy(X_test), y_test
 
 
@@ -91,6 +86,7 @@ def measure(target, X_test, y_test, block: int, seed: int, variant: str) -> dict
     ``seed``: a non-negative int, or a numpy Generator from which one int seed is drawn.
     """
     seed = as_int_seed(seed)
+    block = as_count(block, "block", 1)
     if variant not in VARIANTS:
         raise ValueError(f"variant must be one of {VARIANTS}, got {variant!r}")
     net = random_cnn(
@@ -137,31 +133,29 @@ def sweep_rows(
     """
     from rsslib.sweeps import run_tasks
 
-    for b in blocks:
-        if isinstance(b, bool) or not isinstance(b, (int, np.integer)) or b < 1:
-            raise ValueError(f"blocks must be positive integers, got {b!r}")
+    blocks = [as_count(b, f"blocks[{i}]", 1) for i, b in enumerate(blocks)]
     seeds = [as_int_seed(s, f"seeds[{i}]") for i, s in enumerate(seeds)]
+    for v in variants:
+        if v not in VARIANTS:
+            raise ValueError(f"variants must be among {VARIANTS}, got {v!r}")
+    progress = check_progress(progress)
+    if threads is not None:
+        threads = as_count(threads, "threads", 1)
     tasks = [(v, int(b), s, threads) for v in variants for b in blocks for s in seeds]
     return run_tasks(_task, tasks, executor, progress, desc="prune sweep")
 
 
 def ablation_row(variant: str, factor: float, seed: int) -> dict:
-    """One step of the construction ablation (:data:`rsslib.slth.lenet.VARIANTS`) on the
-    digits CNN: every layer pruned from a random network of at most ``factor`` times its
+    """One step of the construction ablation (:data:`.lenet.VARIANTS`) on the digits CNN:
+    every layer pruned from a random network of at most ``factor`` times its
     size; the compensating variants estimate H on 512 images of the training split.
     ``seed``: a non-negative int, or a numpy Generator from which one int seed is drawn."""
-    from sklearn.datasets import load_digits
-    from sklearn.model_selection import train_test_split
-
-    from rsslib.slth.lenet import measure_network
+    from rsslib.slth.experiments.lenet import measure_network
 
     seed = as_int_seed(seed)
+    factor = as_positive_real(factor, "factor")
     target, X_test, y_test = load()
-    digits = load_digits()
-    X = (digits.images / 16.0)[:, None, :, :]
-    X_train, _, _, _ = train_test_split(
-        X, digits.target, test_size=0.25, random_state=0, stratify=digits.target
-    )
+    X_train, _ = datasets.digits("train")
     calibration = X_train[np.random.default_rng(seed).permutation(len(X_train))[:512]]
     return measure_network(
         network(target), (0, 1, 2), factor, seed, variant, calibration, X_test, y_test
@@ -200,8 +194,8 @@ def prune_digits(dist, factor, seed, max_terms=24, top=0.25, max_subset=None) ->
         prune_network,
         random_network,
     )
+    from rsslib.slth.experiments.lenet import compare, logits
     from rsslib.slth.layered import collapse
-    from rsslib.slth.lenet import compare, logits
 
     factor = as_positive_real(factor, "factor")
     seed = as_int_seed(seed)
