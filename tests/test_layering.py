@@ -80,3 +80,44 @@ def test_prune_digits_is_still_found_through_weights():
     from rsslib.slth.experiments import digits
 
     assert weights.prune_digits is digits.prune_digits
+
+
+def test_scripts_benchmarks_and_tests_use_no_private_name_of_a_public_module():
+    root = PACKAGE.parent
+    paths = [p for d in ("scripts", "benchmarks", "tests") for p in sorted((root / d).glob("*.py"))]
+    assert paths, "the repository's scripts, benchmarks and tests were not found"
+    found = [hit for path in paths for hit in private_imports(path)]
+    assert found == []
+
+
+def experiment_imports(path: Path) -> list[str]:
+    """Imports of ``rsslib.slth.experiments`` (any form) in one source file."""
+    tree = ast.parse(path.read_text())
+    found = []
+    for node in ast.walk(tree):
+        names = []
+        if isinstance(node, ast.ImportFrom) and node.module:
+            names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+        elif isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        if any(n.startswith("rsslib.slth.experiments") for n in names):
+            found.append(f"{path.name}:{node.lineno}")
+    return found
+
+
+def test_the_construction_layer_imports_no_experiment():
+    construction = [
+        p for p in sorted((PACKAGE / "slth").glob("*.py")) if p.parent.name != "experiments"
+    ]
+    assert len(construction) > 5
+    assert [hit for path in construction for hit in experiment_imports(path)] == []
+
+
+def test_the_experiment_check_sees_an_experiment_import(tmp_path):
+    # sanity check of the scanner: three spellings of the same arrow
+    path = tmp_path / "probe.py"
+    path.write_text(
+        "from rsslib.slth.experiments import lenet\nimport rsslib.slth.experiments.digits\n"
+        "def f():\n    from rsslib.slth import experiments\n"
+    )
+    assert len(experiment_imports(path)) == 3
