@@ -8,8 +8,10 @@ describes the experiment (the construction is :mod:`rsslib.slth.pensia`, the tar
 target from ``book/slth/data/pensia_target.npz`` (or trains and stores it: ``--retrain``,
 or when the file is missing), runs :func:`rsslib.slth.experiments.pensia.run` (both exact
 solves of all 397,000 weights, evaluation on the 10,000 test images, Pensia et al.'s code
-variant, the eps sweep unless ``--no-sweep``) and writes the result as JSON, with the keys
-``epochs`` and ``target_file_bytes`` added. Progress goes to stderr.
+variants, the eps sweep unless ``--no-sweep``), then
+:func:`rsslib.slth.experiments.pensia.seed_runs` over the random networks of seeds
+1..``--seeds`` (key ``seed_runs``; seed 1 is the main run), and writes the result as JSON,
+with the keys ``epochs`` and ``target_file_bytes`` added. Progress goes to stderr.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import json
 import sys
 from pathlib import Path
 
-from rsslib.slth.experiments.pensia import run
+from rsslib.slth.experiments.pensia import run, seed_runs
 from rsslib.slth.experiments.pensia_target import TARGET, get_target, load_data
 
 
@@ -31,6 +33,7 @@ def main(argv=None):
     parser.add_argument("--retrain", action="store_true", help="ignore the cached target")
     parser.add_argument("--target", type=Path, default=TARGET, help="cached target weights")
     parser.add_argument("--no-sweep", action="store_true", help="skip the eps sweep")
+    parser.add_argument("--seeds", type=int, default=10, help="random networks 1..SEEDS")
     args = parser.parse_args(argv)
 
     x_train, y_train, x_test, y_test = load_data()
@@ -38,6 +41,8 @@ def main(argv=None):
         x_train, y_train, args.epochs, args.seed, args.retrain, args.target, progress=True
     )
     result = run(weights, x_test, y_test, args.seed, sweep=not args.no_sweep, progress=True)
+    seeds = range(1, args.seeds + 1)
+    result["seed_runs"] = seed_runs(weights, x_test, y_test, seeds, progress=True)
     result["epochs"] = args.epochs
     result["target_file_bytes"] = args.target.stat().st_size
     args.json.parent.mkdir(parents=True, exist_ok=True)

@@ -331,3 +331,98 @@ def test_load_result_renames_the_old_keys(tmp_path):
         assert pensia_experiment.load_result(path) == json.loads(json.dumps(new))
     with pytest.raises(ValueError, match="not found"):
         pensia_experiment.load_result(tmp_path / "none.json")
+
+
+def _best_by_enumeration(values, w):
+    """Minimum |subset sum - w| over every subset of values (loop reference)."""
+    return min(abs(sum(values[i] for i in s) - w) for s in all_subsets(list(values)))
+
+
+@pytest.mark.parametrize("per_row", [True, False])
+def test_code_variant_draws_per_row_like_their_code(per_row):
+    eps, n = 0.05, 6
+    weights = tiny_target(seed=21, sizes=(5, 4, 3), scale=0.4)
+    rng = np.random.default_rng(22)
+    x, y = rng.random((30, 5)), rng.integers(0, 3, 30)
+    r = pensia_experiment.pensia_code_variant(weights, x, y, seed=7, eps=eps, n=n, per_row=per_row)
+    rows = sum(w.shape[0] for w in weights)
+    assert r["random_values"] == (rows if per_row else sum(w.size for w in weights)) * n
+    # their draws, by loops: one stream, layer after layer, a row (or a weight) at a time
+    lo = min(0.0, min(float(w.min()) for w in weights))
+    hi = max(0.0, max(float(w.max()) for w in weights))
+    draw = np.random.default_rng(np.random.SeedSequence([7, 99]))
+    errors = []
+    for w in weights:
+        values = draw.uniform(lo, hi, (w.shape[0], n) if per_row else w.shape + (n,))
+        for k, j in product(range(w.shape[0]), range(w.shape[1])):
+            a = values[k] if per_row else values[k, j]
+            errors.append(_best_by_enumeration(a, float(w[k, j])))
+    worst = max(errors)
+    assert r["error_min_error"]["max"] == pytest.approx(worst, abs=1e-12)
+    assert r["kept_values"] <= r["kept_values_min_error"]
+    assert 0 <= r["agreement_sparsest"] <= 1
+
+
+def test_seed_runs_against_run():
+    eps, n = 0.03, 8
+    weights = tiny_target(seed=31, sizes=(6, 5, 3), scale=0.6)
+    weights[1][0, 0] = 1.4  # one weight outside [-1, 1]
+    rng = np.random.default_rng(32)
+    x, y = rng.random((50, 6)), rng.integers(0, 3, 50)
+    rows = pensia_experiment.seed_runs(weights, x, y, [3, 4], eps=eps, n=n)
+    assert [r["seed"] for r in rows] == [3, 4]
+    for row in rows:
+        full = pensia_experiment.run(
+            weights,
+            x,
+            y,
+            row["seed"],
+            eps=eps,
+            n=n,
+            sweep=False,
+            real_network=(),
+            code_variant=False,
+        )
+        for key in (
+            "accuracy_sparsest",
+            "agreement_sparsest",
+            "accuracy_zeroing",
+            "agreement_min_error",
+            "kept_values",
+            "kept_values_min_error",
+        ):
+            assert row[key] == full[key], key
+        big = sum(abs(b["w"]) > 1 for b in full["infeasible_weights"])
+        assert row["infeasible_above_1"] == big
+        assert row["infeasible_within_1"] == full["infeasible"] - big
+        # rescaled: every layer with some |w| > 1 divided by its largest |w|
+        failed = 0
+        for (u, v), w in zip(pensia.random_network(weights, n, row["seed"]), weights, strict=True):
+            a = pensia.products(u, v).reshape(-1, n)
+            flat = np.asarray(w, np.float64).reshape(-1) / max(1.0, float(np.abs(w).max()))
+            failed += sum(_best_by_enumeration(a[i], flat[i]) > eps for i in range(len(flat)))
+        assert row["infeasible_rescaled"] == failed
+        # correctness disagreements with zeroing, by a loop over the images
+        f_sp = mlp.forward(
+            [
+                pensia.reconstruct(pensia.products(u, v), s["sp_masks"])
+                for (u, v), s in zip(
+                    pensia.random_network(weights, n, row["seed"]),
+                    [
+                        pensia.solve_layer(w, pensia.products(u, v), eps)
+                        for w, (u, v) in zip(
+                            weights, pensia.random_network(weights, n, row["seed"]), strict=True
+                        )
+                    ],
+                    strict=True,
+                )
+            ],
+            x,
+        )
+        f_zero = mlp.forward(pensia.zero_small(weights, eps), x)
+        sp_only = sum(
+            int(f_sp[i].argmax() == y[i] and f_zero[i].argmax() != y[i]) for i in range(len(y))
+        )
+        assert row["sparsest_only_correct"] == sp_only
+    with pytest.raises(ValueError, match="seeds"):
+        pensia_experiment.seed_runs(weights, x, y, [])

@@ -13,9 +13,11 @@ chapter ``pensia_revisited`` recomputes it.
 The target network (784-500-10, ReLU, no biases, Pensia et al.'s training recipe) is
 trained, stored and loaded by :mod:`rsslib.slth.experiments.pensia_target`.
 
-Their Experiment 1 code does not build the two layers: it draws the 21 values of each
-weight directly, uniform on [min W, max W] of the target; :func:`pensia_code_variant`
-runs that variant. The paper is cited in full in :mod:`rsslib.slth.pensia`.
+Their Experiment 1 code does not build the two layers: it draws 21 values uniform on
+[min W, max W] of the target once per output row and reuses them for every weight of the
+row; :func:`pensia_code_variant` runs that variant (and, for comparison, one draw per
+weight). :func:`seed_runs` repeats the experiment over several random networks, with the
+target and the zeroing baseline fixed. The paper is cited in full in :mod:`rsslib.slth.pensia`.
 """
 
 from __future__ import annotations
@@ -59,6 +61,7 @@ __all__ = [
     "pensia_code_variant",
     "relative_logit_error",
     "run",
+    "seed_runs",
 ]
 
 #: Tolerances of :func:`eps_sweep`.
@@ -353,7 +356,8 @@ def run(
         ``network_<name>_accuracy``, ``network_<name>_max_logit_diff``,
         ``network_<name>_mismatched_entries``.
     code_variant : bool
-        Add ``"pensia_code_variant"``: :func:`pensia_code_variant`.
+        Add ``"pensia_code_variant"`` (their code: one draw per output row) and
+        ``"pensia_code_variant_per_weight"``: :func:`pensia_code_variant`.
     progress : bool
         Report the steps, with timings, on stderr.
 
@@ -389,7 +393,10 @@ def run(
     }
     if code_variant:
         result["pensia_code_variant"] = pensia_code_variant(
-            weights, x_test, y_test, seed, eps, n, progress=progress
+            weights, x_test, y_test, seed, eps, n, per_row=True, progress=progress
+        )
+        result["pensia_code_variant_per_weight"] = pensia_code_variant(
+            weights, x_test, y_test, seed, eps, n, per_row=False, progress=progress
         )
     if sweep:
         result["sweep"] = eps_sweep(
@@ -423,63 +430,194 @@ def load_result(path) -> dict:
 
 
 def pensia_code_variant(
-    weights, x_test, y_test, seed: int, eps: float = EPS, n: int = N_VALUES, progress: bool = False
+    weights,
+    x_test,
+    y_test,
+    seed: int,
+    eps: float = EPS,
+    n: int = N_VALUES,
+    per_row: bool = True,
+    progress: bool = False,
 ) -> dict:
     """The construction of Pensia et al.'s Experiment 1 code, solved exactly.
 
-    Their ``subset-sum/main.py`` builds no product layers: the n values of each weight are
-    drawn directly, uniform on [min W, max W] over all the target's weights (here from the
-    stream ``SeedSequence([seed, 99])``). Both exact solves, then the two pruned networks'
-    test accuracies.
+    Their ``subset-sum/main.py`` builds no product layers. It draws n values uniform on
+    [min W, max W] (the range of all the target's weights, 0 included) once per *output
+    row* of each layer, and every weight of that row is a subset sum of the same n values
+    (lines 160 and 166 of the first commit, fc44f1e; the comment on line 160 calls the set
+    unique per weight, which it is not). ``per_row=True`` (the default) does exactly that;
+    ``per_row=False`` draws n values per weight, as the comment says. Both exact solves,
+    then the two pruned networks evaluated against the target. Values come from the
+    stream ``SeedSequence([seed, 99])``.
 
     Parameters
     ----------
     weights, x_test, y_test, seed, eps, n, progress
         As for :func:`run`. The target must have two layers.
+    per_row : bool
+        One draw of n values per output row (their code), or one per weight.
 
     Returns
     -------
     dict
-        ``low``, ``high`` (the range), ``seconds``, ``accuracy_min_error``,
-        ``accuracy_sparsest``, ``kept_values_min_error``, ``kept_values``,
-        ``error_min_error``, ``error_sparsest`` (:func:`error_stats`).
+        ``per_row``, ``random_values`` (values drawn), ``low``, ``high`` (the range),
+        ``seconds``, ``accuracy_*``, ``agreement_*`` (with the target's predictions),
+        ``relative_logit_error_*`` (``*`` = ``min_error``, ``sparsest``),
+        ``kept_values_min_error``, ``kept_values``, ``infeasible`` (weights with no subset
+        within eps; their code would stop there), ``error_min_error``, ``error_sparsest``
+        (:func:`error_stats`).
     """
     weights, eps, n = _check_experiment(weights, x_test, y_test, eps, n)
     if len(weights) != 2:
         raise ValueError(f"weights must hold two layers (784-500-10), got {len(weights)}")
     seed = as_int_seed(seed)
+    per_row = bool(per_row)
     say = reporter(progress)
 
-    say("Pensia et al.'s code variant: 21 values uniform on [min w, max w], no products")
-    lo = float(min(w.min() for w in weights))
-    hi = float(max(w.max() for w in weights))
+    how = "per output row" if per_row else "per weight"
+    say(f"Pensia et al.'s code variant: {n} values {how}, uniform on [min w, max w]")
+    lo = min(0.0, float(min(w.min() for w in weights)))
+    hi = max(0.0, float(max(w.max() for w in weights)))
     rng = np.random.default_rng(np.random.SeedSequence([seed, 99]))
+    if per_row:
+        drawn = [rng.uniform(lo, hi, (w.shape[0], n)) for w in weights]
+        a_layers = [
+            np.broadcast_to(d[:, None, :], w.shape + (n,))
+            for d, w in zip(drawn, weights, strict=True)
+        ]
+    else:
+        drawn = [rng.uniform(lo, hi, w.shape + (n,)) for w in weights]
+        a_layers = drawn
+    a_code = np.concatenate([a.reshape(-1, n) for a in a_layers])
     flat_w = np.concatenate([w.reshape(-1) for w in weights]).astype(np.float64)
-    a_code = rng.uniform(lo, hi, (flat_w.size, n))
     t0 = time.perf_counter()
     c_masks, c_err = best_subsets(a_code, flat_w)
-    cs_masks, cs_err, _ = sparsest_subsets(a_code, flat_w, eps)
+    cs_masks, cs_err, feasible = sparsest_subsets(a_code, flat_w, eps)
     t_code = time.perf_counter() - t0
     split = weights[0].size
-    code_min = reconstruct(a_code, c_masks)
-    code_sp = reconstruct(a_code, cs_masks)
-    code_nets = [
-        [c[:split].reshape(weights[0].shape), c[split:].reshape(weights[1].shape)]
-        for c in (code_min, code_sp)
-    ]
+    f_target = forward(weights, x_test)
     variant = {
+        "per_row": per_row,
+        "random_values": int(sum(d.size for d in drawn)),
         "low": lo,
         "high": hi,
         "seconds": t_code,
-        "accuracy_min_error": accuracy(forward(code_nets[0], x_test), y_test),
-        "accuracy_sparsest": accuracy(forward(code_nets[1], x_test), y_test),
+    }
+    for name, masks in (("min_error", c_masks), ("sparsest", cs_masks)):
+        c = reconstruct(a_code, masks)
+        net = [c[:split].reshape(weights[0].shape), c[split:].reshape(weights[1].shape)]
+        f = forward(net, x_test)
+        variant[f"accuracy_{name}"] = accuracy(f, y_test)
+        variant[f"agreement_{name}"] = float(np.mean(f.argmax(1) == f_target.argmax(1)))
+        variant[f"relative_logit_error_{name}"] = relative_logit_error(f_target, f)
+    variant |= {
         "kept_values_min_error": int(c_masks.sum()),
         "kept_values": int(cs_masks.sum()),
+        "infeasible": int((~feasible).sum()),
         "error_min_error": error_stats([c_err], eps),
         "error_sparsest": error_stats([cs_err], eps),
     }
     say(f"  {variant}")
     return variant
+
+
+def seed_runs(
+    weights,
+    x_test,
+    y_test,
+    seeds,
+    eps: float = EPS,
+    n: int = N_VALUES,
+    progress: bool = False,
+) -> list[dict]:
+    """The experiment at ``eps`` over several random networks; target and zeroing fixed.
+
+    For each seed: the random network of :func:`rsslib.slth.pensia.random_network`, both
+    exact solves, and, for the minimum-error and sparsest pruned networks, the test
+    accuracy, the agreement with the target's predictions, the relative logit error
+    (:func:`relative_logit_error`) and the mean absolute logit error over all test logits;
+    the test images where the sparsest ticket and zeroing disagree on correctness
+    (``sparsest_only_correct``, ``zeroing_only_correct``); kept values; the infeasible
+    weights split by ``|w| <= 1`` (inside the class of Pensia et al.'s theorem, whose
+    random values are at most 1) or not; and ``infeasible_rescaled``, the infeasible
+    weights once every layer with a weight above 1 in magnitude is divided by its largest
+    ``|w|`` (by the homogeneity of ReLU the network's predictions do not change; the
+    layer's tolerance in the original units becomes ``eps`` times that factor).
+
+    Parameters
+    ----------
+    weights, x_test, y_test, eps, n, progress
+        As for :func:`run`.
+    seeds : sequence of int
+        Seeds of the random networks, each >= 0.
+
+    Returns
+    -------
+    list of dict
+        One row per seed; the zeroing baseline's numbers are repeated in every row
+        (``*_zeroing``).
+    """
+    weights, eps, n = _check_experiment(weights, x_test, y_test, eps, n)
+    seeds = [as_int_seed(s) for s in seeds]
+    if not seeds:
+        raise ValueError("seeds must hold at least one seed")
+    say = reporter(progress)
+    f_target = forward(weights, x_test)
+    pred = f_target.argmax(1)
+    labels = np.asarray(y_test)
+    f_zero = forward(zero_small(weights, eps), x_test)
+    zero_ok = f_zero.argmax(1) == labels
+    scales = [max(1.0, float(np.abs(w).max())) for w in weights]
+
+    def summary(f, name):
+        return {
+            f"accuracy_{name}": accuracy(f, labels),
+            f"agreement_{name}": float(np.mean(f.argmax(1) == pred)),
+            f"relative_logit_error_{name}": relative_logit_error(f_target, f),
+            f"mean_logit_error_{name}": float(np.abs(f - f_target).mean()),
+        }
+
+    rows = []
+    for seed in seeds:
+        say(f"seed {seed}")
+        layers = random_network(weights, n, seed)
+        a_all = [products(u, v) for u, v in layers]
+        sols = [solve_layer(w, a, eps) for w, a in zip(weights, a_all, strict=True)]
+        nets = {
+            key: [reconstruct(a, s[masks]) for a, s in zip(a_all, sols, strict=True)]
+            for key, masks in (("min_error", "min_masks"), ("sparsest", "sp_masks"))
+        }
+        logits = {key: forward(ws, x_test) for key, ws in nets.items()}
+        sp_ok = logits["sparsest"].argmax(1) == labels
+        inside = outside = rescaled = 0
+        for w, a, s, c in zip(weights, a_all, sols, scales, strict=True):
+            bad = ~s["feasible"]
+            big = np.abs(w) > 1
+            inside += int((bad & ~big).sum())
+            outside += int((bad & big).sum())
+            if c > 1:
+                _, _, ok = sparsest_subsets(
+                    a.reshape(-1, n), np.asarray(w, np.float64).reshape(-1) / c, eps
+                )
+                rescaled += int((~ok).sum())
+            else:
+                rescaled += int(bad.sum())
+        row = {"seed": seed}
+        row |= summary(logits["min_error"], "min_error")
+        row |= summary(logits["sparsest"], "sparsest")
+        row |= summary(f_zero, "zeroing")
+        row |= {
+            "sparsest_only_correct": int(np.sum(sp_ok & ~zero_ok)),
+            "zeroing_only_correct": int(np.sum(zero_ok & ~sp_ok)),
+            "kept_values": sum(int(s["sp_masks"].sum()) for s in sols),
+            "kept_values_min_error": sum(int(s["min_masks"].sum()) for s in sols),
+            "infeasible_within_1": inside,
+            "infeasible_above_1": outside,
+            "infeasible_rescaled": rescaled,
+        }
+        say(f"  {row}")
+        rows.append(row)
+    return rows
 
 
 def eps_sweep(
