@@ -9,7 +9,7 @@ target from ``book/slth/data/pensia_target.npz`` (or trains and stores it: ``--r
 or when the file is missing), runs :func:`rsslib.slth.experiments.pensia.run` (both exact
 solves of all 397,000 weights, evaluation on the 10,000 test images, Pensia et al.'s code
 variants, the eps sweep unless ``--no-sweep``), then
-:func:`rsslib.slth.experiments.pensia.seed_runs` over the random networks of seeds
+:func:`rsslib.slth.experiments.pensia_seeds.seed_runs` over the random networks of seeds
 1..``--seeds`` (key ``seed_runs``; seed 1 is the main run), and writes the result as JSON,
 with the keys ``epochs`` and ``target_file_bytes`` added. Progress goes to stderr.
 """
@@ -21,7 +21,8 @@ import json
 import sys
 from pathlib import Path
 
-from rsslib.slth.experiments.pensia import run, seed_runs
+from rsslib.slth.experiments.pensia import run
+from rsslib.slth.experiments.pensia_seeds import seed_runs
 from rsslib.slth.experiments.pensia_target import TARGET, get_target, load_data
 
 

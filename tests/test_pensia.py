@@ -10,7 +10,7 @@ import torch
 
 from rsslib.slth import mlp, pensia
 from rsslib.slth.experiments import pensia as pensia_experiment
-from rsslib.slth.experiments import pensia_target
+from rsslib.slth.experiments import pensia_seeds, pensia_target
 from tests.reference import all_subsets
 
 
@@ -369,7 +369,7 @@ def test_seed_runs_against_run():
     weights[1][0, 0] = 1.4  # one weight outside [-1, 1]
     rng = np.random.default_rng(32)
     x, y = rng.random((50, 6)), rng.integers(0, 3, 50)
-    rows = pensia_experiment.seed_runs(weights, x, y, [3, 4], eps=eps, n=n)
+    rows = pensia_seeds.seed_runs(weights, x, y, [3, 4], eps=eps, n=n)
     assert [r["seed"] for r in rows] == [3, 4]
     for row in rows:
         full = pensia_experiment.run(
@@ -425,4 +425,4 @@ def test_seed_runs_against_run():
         )
         assert row["sparsest_only_correct"] == sp_only
     with pytest.raises(ValueError, match="seeds"):
-        pensia_experiment.seed_runs(weights, x, y, [])
+        pensia_seeds.seed_runs(weights, x, y, [])

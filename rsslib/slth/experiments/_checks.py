@@ -1,4 +1,5 @@
-"""Argument checks shared by the experiment modules (``labels``, ``progress``)."""
+"""Argument checks shared by the experiment modules (``labels``, ``progress``, Pensia's
+experiment)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import sys
 from collections.abc import Callable
 
 import numpy as np
+
+from rsslib._validate import as_count, as_matrix, as_positive_real, as_weight_list
 
 
 def labels_arg(labels, count: int, name: str = "labels") -> np.ndarray:
@@ -26,3 +29,12 @@ def reporter(progress) -> Callable[[str], None]:
     if not progress:
         return lambda msg: None
     return lambda msg: print(msg, file=sys.stderr, flush=True)
+
+
+def experiment_args(weights, x_test, y_test, eps, n):
+    """The arguments of Pensia et al.'s experiment: weights (a list of matrices), test images
+    fitting the first layer, one integer label per image, ``eps > 0`` and ``n >= 1``."""
+    ws = as_weight_list(weights)
+    x = as_matrix(x_test, "x_test", ws[0].shape[1])
+    labels_arg(y_test, len(x), "y_test")
+    return ws, as_positive_real(eps, "eps"), as_count(n, "n", 1)

@@ -16,8 +16,9 @@ trained, stored and loaded by :mod:`rsslib.slth.experiments.pensia_target`.
 Their Experiment 1 code does not build the two layers: it draws 21 values uniform on
 [min W, max W] of the target once per output row and reuses them for every weight of the
 row; :func:`pensia_code_variant` runs that variant (and, for comparison, one draw per
-weight). :func:`seed_runs` repeats the experiment over several random networks, with the
-target and the zeroing baseline fixed. The paper is cited in full in :mod:`rsslib.slth.pensia`.
+weight). :func:`rsslib.slth.experiments.pensia_seeds.seed_runs` repeats the experiment
+over several random networks, with the target and the zeroing baseline fixed. The paper is
+cited in full in :mod:`rsslib.slth.pensia`.
 """
 
 from __future__ import annotations
@@ -30,10 +31,10 @@ from pathlib import Path
 import numba
 import numpy as np
 
-from rsslib._validate import as_count, as_int_seed, as_positive_real, as_real_array
+from rsslib._validate import as_int_seed, as_positive_real, as_real_array
 from rsslib._validate import as_matrix as _matrix
 from rsslib._validate import as_weight_list as _weights
-from rsslib.slth.experiments._checks import labels_arg, reporter
+from rsslib.slth.experiments._checks import experiment_args, labels_arg, reporter
 from rsslib.slth.mlp import forward
 from rsslib.slth.pensia import (
     EPS,
@@ -61,7 +62,6 @@ __all__ = [
     "pensia_code_variant",
     "relative_logit_error",
     "run",
-    "seed_runs",
 ]
 
 #: Tolerances of :func:`eps_sweep`.
@@ -155,13 +155,6 @@ def histogram_counts(errors, bins) -> list[int]:
 # ---------------------------------------------------------------------------------------
 # the experiment, step by step
 # ---------------------------------------------------------------------------------------
-def _check_experiment(weights, x_test, y_test, eps, n):
-    ws = _weights(weights)
-    x = _matrix(x_test, "x_test", ws[0].shape[1])
-    labels_arg(y_test, len(x), "y_test")
-    return ws, as_positive_real(eps, "eps"), as_count(n, "n", 1)
-
-
 def _real_networks(real_network) -> tuple[str, ...]:
     names = tuple(real_network or ())
     unknown = set(names) - set(REAL_NETWORKS)
@@ -371,7 +364,7 @@ def run(
     ----------
     .. [1] A. Pensia et al., "Optimal Lottery Tickets via SubsetSum", NeurIPS 2020.
     """
-    weights, eps, n = _check_experiment(weights, x_test, y_test, eps, n)
+    weights, eps, n = experiment_args(weights, x_test, y_test, eps, n)
     seed = as_int_seed(seed)
     names = _real_networks(real_network)
     say = reporter(progress)
@@ -467,7 +460,7 @@ def pensia_code_variant(
         within eps; their code would stop there), ``error_min_error``, ``error_sparsest``
         (:func:`error_stats`).
     """
-    weights, eps, n = _check_experiment(weights, x_test, y_test, eps, n)
+    weights, eps, n = experiment_args(weights, x_test, y_test, eps, n)
     if len(weights) != 2:
         raise ValueError(f"weights must hold two layers (784-500-10), got {len(weights)}")
     seed = as_int_seed(seed)
@@ -519,105 +512,6 @@ def pensia_code_variant(
     }
     say(f"  {variant}")
     return variant
-
-
-def seed_runs(
-    weights,
-    x_test,
-    y_test,
-    seeds,
-    eps: float = EPS,
-    n: int = N_VALUES,
-    progress: bool = False,
-) -> list[dict]:
-    """The experiment at ``eps`` over several random networks; target and zeroing fixed.
-
-    For each seed: the random network of :func:`rsslib.slth.pensia.random_network`, both
-    exact solves, and, for the minimum-error and sparsest pruned networks, the test
-    accuracy, the agreement with the target's predictions, the relative logit error
-    (:func:`relative_logit_error`) and the mean absolute logit error over all test logits;
-    the test images where the sparsest ticket and zeroing disagree on correctness
-    (``sparsest_only_correct``, ``zeroing_only_correct``); kept values; the infeasible
-    weights split by ``|w| <= 1`` (inside the class of Pensia et al.'s theorem, whose
-    random values are at most 1) or not; and ``infeasible_rescaled``, the infeasible
-    weights once every layer with a weight above 1 in magnitude is divided by its largest
-    ``|w|`` (by the homogeneity of ReLU the network's predictions do not change; the
-    layer's tolerance in the original units becomes ``eps`` times that factor).
-
-    Parameters
-    ----------
-    weights, x_test, y_test, eps, n, progress
-        As for :func:`run`.
-    seeds : sequence of int
-        Seeds of the random networks, each >= 0.
-
-    Returns
-    -------
-    list of dict
-        One row per seed; the zeroing baseline's numbers are repeated in every row
-        (``*_zeroing``).
-    """
-    weights, eps, n = _check_experiment(weights, x_test, y_test, eps, n)
-    seeds = [as_int_seed(s) for s in seeds]
-    if not seeds:
-        raise ValueError("seeds must hold at least one seed")
-    say = reporter(progress)
-    f_target = forward(weights, x_test)
-    pred = f_target.argmax(1)
-    labels = np.asarray(y_test)
-    f_zero = forward(zero_small(weights, eps), x_test)
-    zero_ok = f_zero.argmax(1) == labels
-    scales = [max(1.0, float(np.abs(w).max())) for w in weights]
-
-    def summary(f, name):
-        return {
-            f"accuracy_{name}": accuracy(f, labels),
-            f"agreement_{name}": float(np.mean(f.argmax(1) == pred)),
-            f"relative_logit_error_{name}": relative_logit_error(f_target, f),
-            f"mean_logit_error_{name}": float(np.abs(f - f_target).mean()),
-        }
-
-    rows = []
-    for seed in seeds:
-        say(f"seed {seed}")
-        layers = random_network(weights, n, seed)
-        a_all = [products(u, v) for u, v in layers]
-        sols = [solve_layer(w, a, eps) for w, a in zip(weights, a_all, strict=True)]
-        nets = {
-            key: [reconstruct(a, s[masks]) for a, s in zip(a_all, sols, strict=True)]
-            for key, masks in (("min_error", "min_masks"), ("sparsest", "sp_masks"))
-        }
-        logits = {key: forward(ws, x_test) for key, ws in nets.items()}
-        sp_ok = logits["sparsest"].argmax(1) == labels
-        inside = outside = rescaled = 0
-        for w, a, s, c in zip(weights, a_all, sols, scales, strict=True):
-            bad = ~s["feasible"]
-            big = np.abs(w) > 1
-            inside += int((bad & ~big).sum())
-            outside += int((bad & big).sum())
-            if c > 1:
-                _, _, ok = sparsest_subsets(
-                    a.reshape(-1, n), np.asarray(w, np.float64).reshape(-1) / c, eps
-                )
-                rescaled += int((~ok).sum())
-            else:
-                rescaled += int(bad.sum())
-        row = {"seed": seed}
-        row |= summary(logits["min_error"], "min_error")
-        row |= summary(logits["sparsest"], "sparsest")
-        row |= summary(f_zero, "zeroing")
-        row |= {
-            "sparsest_only_correct": int(np.sum(sp_ok & ~zero_ok)),
-            "zeroing_only_correct": int(np.sum(zero_ok & ~sp_ok)),
-            "kept_values": sum(int(s["sp_masks"].sum()) for s in sols),
-            "kept_values_min_error": sum(int(s["min_masks"].sum()) for s in sols),
-            "infeasible_within_1": inside,
-            "infeasible_above_1": outside,
-            "infeasible_rescaled": rescaled,
-        }
-        say(f"  {row}")
-        rows.append(row)
-    return rows
 
 
 def eps_sweep(
