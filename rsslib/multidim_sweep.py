@@ -1,6 +1,6 @@
 """The multidimensional chapter's sweep (``scripts/multidim_sweep.py``).
 
-Writes four CSV files for ``book/beyond/multidimensional``:
+Writes five CSV files for ``book/beyond/multidimensional``:
 
 - ``multidim_one_target.csv``: for d = 1, 2, 3, ``TRIALS`` seeded instances (a sample of
   n_max vectors uniform on [-1, 1]^d and a target uniform on [-1, 1]^d) and the exact
@@ -15,6 +15,9 @@ Writes four CSV files for ``book/beyond/multidimensional``:
   on the same samples.
 - ``multidim_error_quantiles.csv``: quantiles over the one-target instances of the
   minimum error with n vectors.
+- ``multidim_one_target_times.csv``: per one-target instance and eps, the first n whose
+  error is <= eps (``n_max + 1`` if none), for the chapter's bootstrap of the critical n
+  (:mod:`rsslib.bootstrap`: instances are resampled jointly across eps).
 - ``multidim_critical_n.csv``: for every (d, eps) and level 0.5 and 0.9, the smallest n
   whose measured success frequency reaches the level, next to the counting bound
   ``d log2(1/eps)`` and the predictions.
@@ -118,7 +121,14 @@ def one_target_job(d: int, trials: int, epsilons, threads) -> tuple[list, list]:
         for key, value in zip(QUANTILE_COLUMNS[3:], q, strict=True):
             row[key] = float(f"{value:.6g}")
         quantiles.append(row)
-    return rows, quantiles
+    times = []  # per instance: the first n whose error is <= eps (n_max + 1: none)
+    for i, row in enumerate(curves):
+        first = {"d": d, "instance": i}
+        for eps in epsilons:
+            hit = np.flatnonzero(row <= eps)
+            first[f"t_{eps:g}"] = int(hit[0]) if hit.size else n_max + 1
+        times.append(first)
+    return rows, quantiles, times
 
 
 def all_targets_job(d: int, eps: float, trials: int, threads) -> tuple[list, list]:
@@ -160,7 +170,7 @@ def all_targets_job(d: int, eps: float, trials: int, threads) -> tuple[list, lis
                     "necessary": ok,
                 }
             )
-    return rows, []
+    return rows, [], []
 
 
 def critical_rows(one_rows, all_rows, epsilons) -> list[dict]:
@@ -212,7 +222,7 @@ def _call(fn, arguments):
 
 
 def run(out_dir=None, quick=False, trials=None, threads=1, workers=None, progress=None):
-    """Run the sweep and write the four CSV files into ``out_dir``; returns ``out_dir``.
+    """Run the sweep and write the five CSV files into ``out_dir``; returns ``out_dir``.
 
     ``quick``: 100 one-target trials (or ``trials``), 40 every-target trials, three eps,
     written to a new temporary folder unless ``out_dir`` is given. ``threads``: numba
@@ -237,14 +247,17 @@ def run(out_dir=None, quick=False, trials=None, threads=1, workers=None, progres
     with open_executor(workers, None) as (executor, _, where):
         print(f"{len(tasks)} jobs, {where}", file=sys.stderr)
         results = run_tasks(_call, tasks, executor, progress=progress, desc="multidim sweep")
-    one_rows, all_rows, quantile_rows = [], [], []
-    for (fn, _), (rows, extra) in zip(tasks, results, strict=True):
+    one_rows, all_rows, quantile_rows, time_rows = [], [], [], []
+    for (fn, _), (rows, extra, times) in zip(tasks, results, strict=True):
         (one_rows if fn is one_target_job else all_rows).extend(rows)
         quantile_rows.extend(extra)
+        time_rows.extend(times)
     write_csv(out_dir / "multidim_one_target.csv", ONE_COLUMNS, one_rows)
     write_csv(out_dir / "multidim_all_targets.csv", ALL_COLUMNS, all_rows)
     write_csv(out_dir / "multidim_error_quantiles.csv", QUANTILE_COLUMNS, quantile_rows)
     critical = critical_rows(one_rows, all_rows, epsilons)
     write_csv(out_dir / "multidim_critical_n.csv", CRITICAL_COLUMNS, critical)
-    print(f"wrote 4 files to {out_dir} in {time.perf_counter() - start:.0f} s", file=sys.stderr)
+    time_columns = ("d", "instance", *(f"t_{eps:g}" for eps in epsilons))
+    write_csv(out_dir / "multidim_one_target_times.csv", time_columns, time_rows)
+    print(f"wrote 5 files to {out_dir} in {time.perf_counter() - start:.0f} s", file=sys.stderr)
     return out_dir

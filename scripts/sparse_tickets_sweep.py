@@ -1,9 +1,10 @@
 """Regenerate the data of book/beyond/sparse_tickets.ipynb (Random Fixed-Size Subset Sum).
 
 Run:  python scripts/sparse_tickets_sweep.py [--part rss|network|all] [--quick]
-      (about 3 minutes for the RSS part and 10 for the network part, one core)
+      (about 8 minutes for the RSS part and 10 for the network part, one core)
 
-RSS part -> book/beyond/data/rfss_critical_n.csv: critical n of subsets of exactly k and
+RSS part -> book/beyond/data/rfss_critical_n.csv (and the cover times behind it,
+rfss_cover_times.npz): critical n of subsets of exactly k and
 of at most k values, k = 1..12, eps = 2^-3 .. 2^-10, from 400 seeded samples
 (rsslib.fixed_size_sweep.run).
 

@@ -308,10 +308,12 @@ def test_validation_errors_name_the_argument():
 def test_sweep_one_target_counts_are_the_cover_times_of_the_same_instances():
     from rsslib import multidim_sweep as ms
 
-    rows, quantiles = ms.one_target_job(1, 50, (0.1, 0.05), 1)
+    rows, quantiles, per_instance = ms.one_target_job(1, 50, (0.1, 0.05), 1)
     n_max = ms.one_n_max(1)
     for eps in (0.1, 0.05):
         times = md.vector_cover_times(n_max, 1, eps, 50, seed=ms.one_seed(1))
+        # the stored per-instance times are these cover times, instance by instance
+        assert [r[f"t_{eps:g}"] for r in per_instance] == times.tolist()
         part = [r for r in rows if r["eps"] == eps]
         assert [r["n"] for r in part] == list(range(n_max + 1))
         for r in part:
@@ -325,10 +327,10 @@ def test_sweep_one_target_counts_are_the_cover_times_of_the_same_instances():
 def test_sweep_every_target_grid_brackets_the_exact_interval_cover_time():
     from rsslib import multidim_sweep as ms
 
-    rows, extra = ms.all_targets_job(1, 0.1, 30, 1)
+    rows, extra, times = ms.all_targets_job(1, 0.1, 30, 1)
     grid = {r["n"]: r for r in rows if r["method"] == "grid"}
     exact = {r["n"]: r for r in rows if r["method"] == "interval"}
-    assert extra == [] and grid.keys() == exact.keys()
+    assert extra == [] == times and grid.keys() == exact.keys()
     # covers_cube's proof: sufficient => every target covered => necessary
     for n, r in exact.items():
         assert grid[n]["sufficient"] <= r["sufficient"] == r["necessary"] <= grid[n]["necessary"]

@@ -22,7 +22,7 @@ import torch
 
 import rsslib
 import rsslib.slth
-from rsslib import datasets, fixed_size_sweep, quantized, sweeps, weights
+from rsslib import bootstrap, datasets, fixed_size_sweep, quantized, sweeps, weights
 from rsslib import multidim as md
 from rsslib._validate import INT_SEED_RANGE, as_generator, as_int_seed, as_seed
 from rsslib.slth import certificate, construct, dense, error, network, pensia
@@ -109,6 +109,12 @@ CALLS = {
     "montecarlo.critical_n": lambda s: rsslib.critical_n(0.5, 0.5, 2, seed=s),
     "fixed_size_sweep.critical_n_rows": lambda s: fixed_size_sweep.critical_n_rows(
         0.5, 2, seed=s, sizes=(2,)
+    ),
+    "fixed_size_sweep.cover_time_table": lambda s: fixed_size_sweep.cover_time_table(
+        0.5, 2, seed=s, sizes=(2,)
+    )["free"][0],
+    "bootstrap.bootstrap": lambda s: (
+        bootstrap.bootstrap(np.mean, np.arange(5.0), resamples=2, seed=s).replicates
     ),
     "fixed_size.fixed_size_cover_times": lambda s: rsslib.fixed_size_cover_times(
         4, 1, 0.5, 2, seed=s

@@ -39,8 +39,20 @@ def test_critical_n_rows_are_the_quantiles_of_the_cover_times_of_the_stated_samp
     for row in rows:
         assert row["free_q50"] == quantile_by_hand(free, n_max, 0.5)
         assert row["free_q90"] == quantile_by_hand(free, n_max, 0.9)
-        if row["k"] == 1:
+        if row["k"] == 1 and row["kind"] == "exact":
             assert row["q50"] == fs.single_value_critical_n(eps, 0.5)
+            continue
+        if row["k"] == 1:  # at most one value: simulated on longer samples of its own
+            n1 = row["n_max"]
+            longer = rsslib.draw(trials * n1, "uniform", np.random.default_rng(seed))
+            longer = longer.reshape(trials, n1)
+            times = np.array(
+                [rsslib.fixed_size_cover_time(x, eps, 1, at_most=True) for x in longer]
+            )
+            exact1 = np.array([rsslib.fixed_size_cover_time(x, eps, 1) for x in longer])
+            assert row["q50"] == quantile_by_hand(times, n1, 0.5)
+            # the empty sum covers [-eps, eps]: never later than exactly one, sometimes earlier
+            assert (times <= exact1).all() and (times < exact1).any()
             continue
         at_most = row["kind"] == "at_most"
         times = np.array(
@@ -54,6 +66,16 @@ def test_critical_n_rows_are_the_quantiles_of_the_cover_times_of_the_stated_samp
         if at_most:
             exact = next(r for r in rows if r["kind"] == "exact" and r["k"] == row["k"])
             assert row["free_q50"] <= row["q50"] <= exact["q50"]
+
+
+def test_cover_times_are_stored_and_read_back(tmp_path):
+    table = fs.cover_time_table(0.25, 30, 1, sizes=(1, 2))
+    path = fs.write_cover_times(tmp_path / "t.npz", {0.25: table})
+    stored = np.load(path)
+    assert stored["sizes"].tolist() == [1, 2] and stored["eps"].tolist() == [0.25]
+    np.testing.assert_array_equal(stored["exact"][0, 1], table[("exact", 2)][0])
+    np.testing.assert_array_equal(stored["free"][0], table["free"][0])
+    assert stored["n_max_at_most"][0, 0] == table[("at_most", 1)][1]
 
 
 def test_invalid_arguments_name_them():
