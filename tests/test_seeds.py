@@ -174,6 +174,9 @@ CALLS = {
     "slth.experiments.lenet.measure_network": lambda s: lenet.measure_network(
         _digits_network(), (0, 1, 2), 2.0, s, "literal", None, *_digits()[1:]
     ),
+    "slth.experiments.lenet.prune_into": lambda s: lenet.prune_into(
+        _digits_network(), (0, 1, 2), 2.0, s, "literal"
+    ),
     "slth.experiments.lenet.calibration_images": lambda s: lenet.calibration_images(2, seed=s),
     "slth.experiments.lenet.measure": lambda s: lenet.measure(
         "conv", 30.0, seed=s, variant="literal"

@@ -3,6 +3,7 @@ prune_network (against an independent brute-force construction), certified_error
 search_error on Networks (against brute force over the corners of the input box)."""
 
 import dataclasses
+import inspect
 import itertools
 
 import numpy as np
@@ -10,6 +11,7 @@ import pytest
 import torch
 
 from rsslib import slth
+from rsslib.slth import certificate
 from rsslib.slth.certificate import Certificate, certified_error, search_error
 
 
@@ -186,6 +188,73 @@ def test_two_layer_certificate_bounds_the_error_at_corners_and_random_inputs(see
     assert attained == pytest.approx(lower, rel=1e-12) and lower <= cert.certified
 
 
+def scalar_chain(a, b, la, lb):
+    """Target x -> b relu(a x) and a pruned network of two 1 x 1 pairs with effective
+    weights la, lb (U = 1): the smallest depth-2 case of the recursion."""
+    w = lambda v: torch.tensor([[v]], dtype=torch.float64)  # noqa: E731
+    target = slth.Network([("dense", w(a)), ("relu",), ("dense", w(b))])
+    approx = slth.Network([("pair", w(1.0), w(la), 0), ("relu",), ("pair", w(1.0), w(lb), 0)])
+    return target, approx
+
+
+def bounds_the_error(certify, target, approx) -> bool:
+    """The check the chapters run: the certificate is at least the error on a fine grid of
+    inputs in [0, 1] (here the whole box: the input is one number)."""
+    X = torch.linspace(0, 1, 1001, dtype=torch.float64)[:, None]
+    with torch.no_grad():
+        true = float((target(X) - approx(X)).abs().max())
+    return true <= certify(target, approx).certified * (1 + 1e-12)
+
+
+def without_op_term():
+    """A mutated copy of certified_error whose recursion drops ||K||_op B_{i-1}."""
+    source = inspect.getsource(certificate.certified_error)
+    line = "B = op * B + delta * (R + B)"
+    assert source.count(line) == 1  # the line this test mutates (update both if renamed)
+    namespace = dict(vars(certificate))
+    exec(source.replace(line, "B = delta * (R + B)"), namespace)
+    return namespace["certified_error"]
+
+
+def test_depth_two_certificate_is_attained_and_a_missing_op_term_is_caught():
+    # both layers overshoot (one-signed errors, delta = 0.1 each, ||K||op = 1/2): the
+    # error at x = 1 is 0.6^2 - 0.5^2 = 0.11, the correct recursion gives
+    # B_2 = 0.5 * 0.1 + 0.1 * (0.5 + 0.1) = 0.11 (attained), the one without the
+    # op B term 0.1 * (0.5 + 0.1) = 0.06
+    target, approx = scalar_chain(0.5, 0.5, 0.6, 0.6)
+    cert = certified_error(target, approx)
+    assert cert.certified == pytest.approx(0.11, rel=1e-12)
+    # fails if the recursion were unsound here, or loose where it should be attained
+    assert bounds_the_error(certified_error, target, approx)
+    with torch.no_grad():
+        at_one = float((target(torch.ones(1, 1)) - approx(torch.ones(1, 1))).abs().max())
+    assert at_one >= 0.999 * cert.certified
+    # the power of the check: the mutated recursion (0.06 < 0.11) does not pass it
+    wrong = without_op_term()
+    assert wrong(target, approx).certified == pytest.approx(0.06, rel=1e-12)
+    assert not bounds_the_error(wrong, target, approx)
+    # the search on the pruned pairs as built (not collapsed) finds the attained error
+    lower, argmax = search_error(target, approx, restarts=4, steps=60, seed=0, collapsed=False)
+    assert lower >= 0.99 * cert.certified and float(argmax.min()) > 0.9
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_search_on_the_pairs_agrees_with_the_collapsed_search(seed):
+    targets, _ = slth.normalise_filters(random_filters(seed, [1, 2, 2], [2, 2]))
+    pruned, _ = slth.prune(slth.random_cnn([1, 2, 2], [2, 2], [12, 12], seed=seed), targets, 0.1)
+    t, a = slth.to_network(targets), slth.to_network(pruned, pairs=True)
+    found = [
+        search_error(t, a, size=4, restarts=3, steps=15, seed=seed, collapsed=c)
+        for c in (True, False)
+    ]
+    # the same function on inputs >= 0: fails if the pairs' hidden ReLU clipped anywhere
+    assert found[1][0] == pytest.approx(found[0][0], rel=1e-9)
+    with torch.no_grad():
+        attained = float((t(found[1][1]) - a(found[1][1])).abs().max())
+    assert attained == pytest.approx(found[1][0], rel=1e-12)
+    assert found[1][0] <= certified_error(t, a).certified
+
+
 def test_sup_error_is_the_certificate_of_the_converted_networks():
     targets, _ = slth.normalise_filters(random_filters(5, [1, 2, 2], [2, 2]))
     pruned, _ = slth.prune(slth.random_cnn([1, 2, 2], [2, 2], [12, 12], seed=5), targets, 0.1)
@@ -225,6 +294,12 @@ def small():
                 slth.to_network(small()[0]), slth.to_network(small()[0]), steps=2.5
             ),
             "steps",
+        ),  # fmt: skip
+        (
+            lambda: search_error(
+                slth.to_network(small()[0]), slth.to_network(small()[0]), collapsed="no"
+            ),
+            "collapsed",
         ),  # fmt: skip
         (lambda: slth.random_cnn([1, 2], [2], [6], seed="abc"), "seed"),
         (lambda: slth.random_cnn([1, 2], [2], [6.5]), "widths"),

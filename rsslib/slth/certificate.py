@@ -182,14 +182,17 @@ def search_error(
     restarts: int = 16,
     steps: int = 200,
     seed=0,
+    collapsed: bool = True,
 ) -> tuple[float, torch.Tensor | None]:
     """The largest ``||target(X) - approx(X)||_max`` projected gradient ascent finds.
 
     A lower bound on the sup error of :func:`certified_error`: Adam (learning rate 0.05) on
     ``||target(X) - approx(X)||_max`` over X in [0, 1], clamped back into the box after
-    every step, from ``restarts`` random starts (uniform on [0, 1]). The search runs on the
-    collapsed approximation (:func:`~rsslib.slth.layered.collapse`), which computes exactly
-    what ``approx`` computes on non-negative inputs and is much narrower.
+    every step, from ``restarts`` random starts (uniform on [0, 1]). By default the search
+    runs on the collapsed approximation (:func:`~rsslib.slth.layered.collapse`), which
+    computes what ``approx`` computes on non-negative inputs and is much narrower; with
+    ``collapsed=False`` it runs on ``approx`` as built (every pair with its hidden ReLU), so
+    that the lower bound does not rest on that identity.
 
     Parameters
     ----------
@@ -201,6 +204,8 @@ def search_error(
         Random starts, Adam steps (0: no search).
     seed : int or numpy.random.Generator
         Seeds the torch generator of the random starts (a Generator gives one int seed).
+    collapsed : bool
+        Search the collapsed approximation (True) or the pruned network itself (False).
 
     Returns
     -------
@@ -214,7 +219,9 @@ def search_error(
     restarts = as_count(restarts, "restarts", minimum=1)
     steps = as_count(steps, "steps", minimum=0)
     seed = as_int_seed(seed)
-    g = collapse(approx)
+    if not isinstance(collapsed, bool):
+        raise ValueError(f"collapsed must be a bool, got {collapsed!r}")
+    g = collapse(approx) if collapsed else approx
     gen = torch.Generator().manual_seed(seed)
     shape = (restarts,) + _input_shape(target, size)
     X = torch.rand(shape, generator=gen, dtype=torch.float64)

@@ -29,7 +29,7 @@ from rsslib.slth.construct import (
     prune_network,
     random_network,
 )
-from rsslib.slth.layered import Network, collapse
+from rsslib.slth.layered import Network, collapse, effective_weight
 
 #: Where the trained LeNet-5 is stored (in the repository, next to the book).
 WEIGHTS = Path(__file__).resolve().parents[3] / "book" / "slth" / "data" / "lenet5_fashion.npz"
@@ -118,6 +118,92 @@ def compare(reference: torch.Tensor, approx: torch.Tensor, labels) -> dict:
     }
 
 
+def image_errors(reference: torch.Tensor, approx: torch.Tensor) -> np.ndarray:
+    """Per image: ``max |approx - reference| / max |reference|`` over that image's logits.
+
+    The stricter companion of :func:`compare`'s ``relative_error``, whose denominator is the
+    largest logit of the whole test set: an image whose logits are all small gets its own.
+    """
+    reference = torch.as_tensor(reference, dtype=torch.float64)
+    approx = torch.as_tensor(approx, dtype=torch.float64)
+    if reference.shape != approx.shape or reference.dim() != 2:
+        raise ValueError(
+            f"reference and approx must be (images, logits) of one shape, got "
+            f"{tuple(reference.shape)} and {tuple(approx.shape)}"
+        )
+    gap = (approx - reference).abs().max(1).values
+    return (gap / reference.abs().max(1).values).numpy()
+
+
+def layer_errors(target: Network, pruned: Network, images, batch: int = 500) -> list[float]:
+    """Per weighted layer of ``pruned`` that differs from ``target``: the relative error at
+    that layer's output (before its ReLU), both networks run from the same ``images``.
+
+    ``max |pruned_i(X) - target_i(X)| / max |target_i(X)|`` over all images and entries,
+    where ``net_i`` is the network cut after its i-th weighted layer. Unlike the logits'
+    relative error, the denominator is the layer's own largest output, so layers kept as
+    trained after the pruned ones cannot dilute it.
+    """
+    if not isinstance(target, Network) or not isinstance(pruned, Network):
+        raise ValueError("target and pruned must be rsslib.slth.Network instances")
+    if len(target.layers) != len(pruned.layers):
+        raise ValueError("target and pruned must have the same layers (pairs count as one)")
+    batch = as_count(batch, "batch", 1)
+    flat = collapse(pruned)  # the same function on images in [0, 1], far narrower
+    out = []
+    for i in target.weighted():
+        if pruned.layers[i][0] != "pair":
+            continue
+        gap = peak = 0.0
+        with torch.no_grad():
+            for s in range(0, len(images), batch):
+                X = torch.as_tensor(images[s : s + batch])
+                want = target(X, upto=i + 1)
+                gap = max(gap, float((flat(X, upto=i + 1) - want).abs().max()))
+                peak = max(peak, float(want.abs().max()))
+        out.append(gap / peak)
+    return out
+
+
+def worst_weights(target: Network, random_net: Network, pruned: Network, max_terms: int):
+    """Per pruned layer, the weight with the largest error and what it was offered.
+
+    For contiguous blocks (no ``balance``): weight ``(l, j)`` is offered the products
+    ``V[l, t] U[t, j]`` of the first ``max_terms`` hidden channels t of output l's block with
+    ``U[t, j] > 0``, and only those of the weight's sign can move the sum towards it.
+    Returns one dict per pruned layer: ``error`` (``|K - L|`` over the layer's largest
+    ``|K|``), ``size`` (``|w|`` over it), ``offered``, ``right_sign`` (offered products of
+    the weight's sign) and ``reach`` (their sum over ``|w|``: below 1, no subset gets there).
+    """
+    max_terms = as_count(max_terms, "max_terms", 1)
+    out = []
+    for i in target.weighted():
+        if pruned.layers[i][0] != "pair":
+            continue
+        K = target.layers[i][1]
+        top = float(K.abs().max())
+        E = ((K - effective_weight(pruned.layers[i])).abs() / top).flatten(1)
+        row, j = divmod(int(E.argmax()), E.shape[1])  # output row, input j
+        U, V = random_net.layers[i][1], random_net.layers[i][2]
+        U2, V2 = U.reshape(U.shape[0], -1), V
+        block = U.shape[0] // K.shape[0]
+        chans = [t for t in range(row * block, (row + 1) * block) if U2[t, j] > 0]
+        w = float(K.flatten(1)[row, j])
+        products = [float(V2[row, t] * U2[t, j]) for t in chans[:max_terms]]
+        right = [p for p in products if p * w > 0]
+        out.append(
+            {
+                "layer": i,
+                "error": float(E.max()),
+                "size": abs(w) / top,
+                "offered": len(products),
+                "right_sign": len(right),
+                "reach": abs(sum(right)) / abs(w),
+            }
+        )
+    return out
+
+
 def prepare(target: Network, normalise: str) -> tuple[Network, list[float]]:
     """The target the construction aims at, and the scales of the random V's.
 
@@ -164,11 +250,61 @@ def measure_network(
     Returns the dict described in :func:`measure`.
     """
     seed = as_int_seed(seed)
+    target, net, pruned, report, seconds = prune_into(
+        original, prune, factor, seed, variant, calibration, progress, max_subset
+    )
+    reference = logits(target, test_images) if reference is None else reference
+    approx = logits(collapse(pruned), test_images)
+    result = compare(reference, approx, test_labels)
+    per_image = image_errors(reference, approx)
+    indices = [target.weighted()[k] for k in prune]
+    target_params = target.parameter_count(indices)
+    random_params = net.parameter_count(indices)
+    return {
+        "variant": variant,
+        "seed": int(seed),
+        "factor": random_params / target_params,
+        "random_params": random_params,
+        "target_params": target_params,
+        "kept": sum(r["kept"] for r in report),
+        **result,
+        "image_error_worst": float(per_image.max()),
+        "image_error_median": float(np.median(per_image)),
+        "layer_errors": layer_errors(target, pruned, test_images),
+        "seconds": seconds,
+        "blocks": [r["block"] for r in report],
+        "max_weight_errors": [r["max_weight_error"] for r in report],
+        "max_relative_weight_errors": [
+            r["max_weight_error"] / float(target.layers[r["layer"]][1].abs().max()) for r in report
+        ],
+    }
+
+
+def prune_into(
+    original: Network,
+    prune: Sequence[int],
+    factor: float,
+    seed: int,
+    variant: str,
+    calibration=None,
+    progress: bool = False,
+    max_subset: int | None = None,
+):
+    """The pruning behind :func:`measure_network`, with the networks it builds.
+
+    Returns ``(target, random_net, pruned, report, seconds)``: the prepared target
+    (:func:`prepare`), the random network of at most ``factor`` times the pruned layers'
+    size, its pruned copy, :func:`~rsslib.slth.construct.prune_network`'s report and the
+    pruning time.
+    """
+    seed = as_int_seed(seed)
     factor = as_positive_real(factor, "factor")
     progress = check_progress(progress, allow_none=False)
     if variant not in VARIANTS:
         raise ValueError(f"variant must be one of {sorted(VARIANTS)}, got {variant!r}")
     spec = VARIANTS[variant]
+    if spec["compensate"] and calibration is None:
+        raise ValueError(f"variant {variant!r} needs calibration images")
     target, scales = prepare(original, spec["normalise"])
     blocks = blocks_for_factor(
         target, factor, prune=prune, allocation=spec.get("allocation", "equal")
@@ -185,25 +321,7 @@ def measure_network(
         max_subset=max_subset,
         progress=progress,
     )
-    seconds = time.perf_counter() - t0
-    result = compare(
-        logits(target, test_images), logits(collapse(pruned), test_images), test_labels
-    )
-    indices = [target.weighted()[k] for k in prune]
-    target_params = target.parameter_count(indices)
-    random_params = net.parameter_count(indices)
-    return {
-        "variant": variant,
-        "seed": int(seed),
-        "factor": random_params / target_params,
-        "random_params": random_params,
-        "target_params": target_params,
-        "kept": sum(r["kept"] for r in report),
-        **result,
-        "seconds": seconds,
-        "blocks": [b for b in blocks if b],
-        "max_weight_errors": [r["max_weight_error"] for r in report],
-    }
+    return target, net, pruned, report, time.perf_counter() - t0
 
 
 @cache
