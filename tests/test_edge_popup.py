@@ -38,6 +38,26 @@ def test_edge_popup_mask_keeps_the_largest_scores(keep):
     assert torch.allclose(net.weight(0), weights[0] / math.sqrt(keep))
 
 
+def test_edge_popup_keeps_one_fraction_per_layer():
+    weights = T.init_weights(SIZES, 3)
+    keeps = (0.5, 0.2, 0.9)[: len(weights)]
+    net = EP.EdgePopupMLP(weights, keep=keeps, seed=0)
+    assert net.keep == keeps
+    for s, m, k, w, w0 in zip(net.scores, net.masks(), keeps, net.buffers(), weights, strict=True):
+        assert int(m.sum()) == max(1, round(k * s.numel()))
+        # each layer is scaled by its own 1/sqrt(keep)
+        assert torch.allclose(w, w0 / math.sqrt(k))
+    # the same fraction given once or once per layer is the same network
+    same = EP.EdgePopupMLP(weights, keep=[0.5] * len(weights), seed=0)
+    once = EP.EdgePopupMLP(weights, keep=0.5, seed=0)
+    x = torch.randn(9, 6, generator=torch.Generator().manual_seed(1))
+    assert torch.equal(same(x), once(x))
+    with pytest.raises(ValueError, match="one fraction per layer"):
+        EP.EdgePopupMLP(weights, keep=[0.5] * (len(weights) + 1))
+    with pytest.raises(ValueError, match="keep"):
+        EP.EdgePopupMLP(weights, keep=[0.5, 0.0, 0.5][: len(weights)])
+
+
 def test_edge_popup_score_gradient_is_the_thesis_update():
     """dL/ds_uv = dL/dI_v * w_uv * Z_u * sign(s_uv) (thesis Section 4.1; sign from |s|)."""
     weights = T.init_weights((4, 5, 3), 0)

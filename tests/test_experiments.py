@@ -10,7 +10,7 @@ from rsslib.slth.experiments import digits, lenet, lottery
 
 
 def test_stored_data_paths_point_into_the_book():
-    for path in (digits.WEIGHTS, lenet.WEIGHTS, lenet.ABLATION, lottery.SWEEP):
+    for path in (digits.WEIGHTS, lenet.WEIGHTS, lenet.ABLATION, lottery.SWEEP, lottery.BASELINE):
         assert path.parent.parts[-3:] == ("book", "slth", "data")
         assert path.is_file(), path
 
@@ -70,3 +70,36 @@ def test_lottery_checks_its_arguments():
         lottery.chain_rows(0, "later", data=tiny)
     with pytest.raises(ValueError, match="epochs"):
         lottery.random_row(0, 1, data=tiny, epochs=0)
+    with pytest.raises(ValueError, match="rnd"):
+        lottery.edge_popup_layers_row(0, 0, data=tiny)
+    with pytest.raises(ValueError, match="size"):
+        lottery.validation_split(*tiny[:2], size=2)
+
+
+def test_validation_split_is_a_fixed_partition_of_the_training_images():
+    x = np.arange(40, dtype=np.float32).reshape(20, 2)
+    y = np.arange(20)
+    xs, ys, xv, yv = lottery.validation_split(x, y, size=5)
+    assert len(yv) == 5 and len(ys) == 15
+    assert sorted(np.concatenate([ys, yv]).tolist()) == list(range(20))  # disjoint, complete
+    assert np.array_equal(xs[:, 0], 2 * ys) and np.array_equal(xv[:, 0], 2 * yv)
+    assert np.array_equal(lottery.validation_split(x, y, size=5)[3], yv)  # same split again
+
+
+def test_early_stopped_picks_the_least_validation_loss_per_run():
+    rows = [
+        {"run": "dense", "lr": 1e-3, "seed": 0, "epoch": e, "val_loss": v}
+        for e, v in enumerate([0.5, 0.3, 0.3, 0.4], start=1)
+    ] + [{"run": "dense", "lr": 3e-4, "seed": 0, "epoch": 1, "val_loss": 0.2}]
+    best = lottery.early_stopped(rows)
+    assert best[("dense", 1e-3, 0)]["epoch"] == 2  # the first of two equal minima
+    assert best[("dense", 3e-4, 0)]["epoch"] == 1
+
+
+def test_the_edge_popup_layers_take_imps_layer_densities():
+    from rsslib.slth.train import SIZES, pruning_schedule
+
+    kept = pruning_schedule(SIZES, lottery.ROUNDS, lottery.FRACTION, lottery.LAST_FRACTION)
+    # the output layer keeps 16.8% at the last round, the hidden layers 1.68%
+    assert kept[-1][-1] / kept[0][-1] == 0.168
+    assert abs(kept[-1][0] / kept[0][0] - 0.0168) < 1e-4

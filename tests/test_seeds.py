@@ -190,6 +190,21 @@ CALLS = {
     "slth.experiments.lottery.edge_popup_row": lambda s: lottery.edge_popup_row(
         s, 0.5, data=(*_tiny_data(), *_tiny_data()), epochs=1
     ),
+    "slth.experiments.lottery.edge_popup_layers_row": lambda s: lottery.edge_popup_layers_row(
+        s, 1, data=(*_tiny_data(), *_tiny_data()), epochs=1
+    ),
+    "slth.experiments.lottery.dense_curve": lambda s: lottery.dense_curve(
+        s, 1e-3, epochs=1, data=(*_tiny_data(), *_tiny_data()), validation=2
+    ),
+    "slth.experiments.lottery.popup_curve": lambda s: lottery.popup_curve(
+        s, 1e-3, epochs=1, data=(*_tiny_data(), *_tiny_data()), validation=2
+    ),
+    "slth.experiments.lottery.recompute": lambda s: lottery.recompute(
+        s, data=(*_tiny_data(), *_tiny_data())
+    ),
+    "slth.experiments.lottery.validation_split": lambda s: lottery.validation_split(
+        *_tiny_data(), size=2, seed=s
+    ),
     "slth.experiments.pensia_target.train_target": lambda s: pensia_target.train_target(
         *_tiny_data(), 1, seed=s
     ),
