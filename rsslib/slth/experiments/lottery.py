@@ -267,16 +267,19 @@ def early_stopped(rows) -> dict:
 
 def read_baseline(path=None) -> list[dict]:
     """The stored baseline table's rows, numbers converted."""
-    path = BASELINE if path is None else Path(path)
+    floats = ("lr", "keep", "train_loss", "val_loss", "val_acc", "test_acc")
+    return _read_table(path, BASELINE, "lottery_baseline.py", ("seed", "epoch"), floats)
+
+
+def _read_table(path, default: Path, script: str, ints, floats) -> list[dict]:
+    """A stored CSV's rows with the columns ``ints`` and ``floats`` converted."""
+    path = default if path is None else Path(path)
     if not path.exists():
-        raise FileNotFoundError(f"{path} is missing: run scripts/lottery_baseline.py")
+        raise FileNotFoundError(f"{path} is missing: run scripts/{script}")
     with open(path, newline="") as fh:
         rows = list(csv.DictReader(fh))
     for r in rows:
-        for k in ("seed", "epoch"):
-            r[k] = int(r[k])
-        for k in ("lr", "keep", "train_loss", "val_loss", "val_acc", "test_acc"):
-            r[k] = float(r[k])
+        r.update({k: int(r[k]) for k in ints} | {k: float(r[k]) for k in floats})
     return rows
 
 
@@ -315,17 +318,8 @@ def recompute(seed: int = 0, data=None) -> list[dict]:
 
 def read_sweep(path=None) -> list[dict]:
     """The stored sweep's rows, numbers converted."""
-    path = SWEEP if path is None else Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"{path} is missing: run scripts/lottery_sweep.py")
-    with open(path, newline="") as fh:
-        rows = list(csv.DictReader(fh))
-    for r in rows:
-        r["seed"] = int(r["seed"])
-        r["round"] = int(r["round"])
-        for k in ("keep", "density", "accuracy", "loss"):
-            r[k] = float(r[k])
-    return rows
+    floats = ("keep", "density", "accuracy", "loss")
+    return _read_table(path, SWEEP, "lottery_sweep.py", ("seed", "round"), floats)
 
 
 def summary(rows, method: str, key: str = "round") -> dict:
