@@ -27,8 +27,15 @@ import numba  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from rsslib.slth.construct import blocks_for_factor, prune_network, random_network  # noqa: E402
-from rsslib.slth.experiments.lenet import VARIANTS, calibration_images, load, prepare  # noqa: E402
+from rsslib.slth.construct import blocks_for_factor, random_network  # noqa: E402
+from rsslib.slth.experiments.lenet import (  # noqa: E402
+    LAYER_SETS,
+    VARIANTS,
+    calibration_images,
+    load,
+    prepare,
+    prune_into,
+)
 
 _spec = importlib.util.spec_from_file_location(
     "bench_solver", Path(__file__).with_name("bench_solver.py")
@@ -73,20 +80,11 @@ def main(argv=None):
     totals = {}
     steps = ("literal", "allocated") if args.quick else ("literal", "balanced", "allocated")
     for variant in steps:
-        spec = VARIANTS[variant]
-        target, scales = prepare(original, spec["normalise"])
-        blocks = blocks_for_factor(target, factor, allocation=spec.get("allocation", "equal"))
-        net = random_network(target, blocks, seed=0, scales=scales)
-        t0 = time.perf_counter()
-        _, report = prune_network(
-            net,
-            target,
-            max_terms=spec["max_terms"],
-            compensate=spec["compensate"],
-            data=data if spec["compensate"] else None,
-            balance=spec.get("balance", False),
+        calibration = data if VARIANTS[variant]["compensate"] else None
+        *_, report, seconds = prune_into(
+            original, LAYER_SETS["all"], factor, 0, variant, calibration=calibration
         )
-        totals[variant] = time.perf_counter() - t0
+        totals[variant] = seconds
         print(f"\n{variant}: {totals[variant]:.2f} s in all")
         print(f"{'layer':>6} {'weights':>8} {'block':>6} {'seconds':>8} {'weights/s':>10}")
         for r in report:

@@ -14,12 +14,11 @@ picks the epoch (early stopping) and the learning rate on the validation split o
 from __future__ import annotations
 
 import argparse
-import csv
 import sys
 from pathlib import Path
 
 from rsslib.slth.experiments import lottery
-from rsslib.sweeps import atomic_output, open_executor, run_tasks
+from rsslib.sweeps import open_executor, run_tasks, write_csv
 
 
 def run(kind: str, seed: int, lr: float, epochs: int) -> list[dict]:
@@ -46,10 +45,7 @@ def main(argv=None):
     with open_executor(workers, None) as (executor, _, _):
         out = run_tasks(run, tasks, executor, progress=True, desc="baseline", weights=weights)
     rows = [row for rows in out for row in rows]
-    with atomic_output(args.out) as tmp, open(tmp, "w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=lottery.BASELINE_COLUMNS)
-        writer.writeheader()
-        writer.writerows(rows)
+    write_csv(args.out, lottery.BASELINE_COLUMNS, rows)
     print(f"wrote {len(rows)} rows to {args.out.name}")
 
 

@@ -13,7 +13,6 @@ which one ran.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import subprocess
@@ -21,7 +20,7 @@ import sys
 from pathlib import Path
 
 from rsslib.slth.experiments import lottery
-from rsslib.sweeps import atomic_output
+from rsslib.sweeps import write_csv
 
 COLUMNS = ("kernel", "capability", "method", "round", "accuracy", "loss")
 
@@ -60,10 +59,7 @@ def main(argv=None):
             result["capability"],
             [(r["accuracy"], round(r["loss"], 4)) for r in result["rows"]],
         )
-    with atomic_output(args.out) as tmp, open(tmp, "w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=COLUMNS)
-        writer.writeheader()
-        writer.writerows(rows)
+    write_csv(args.out, COLUMNS, rows)
     print(f"wrote {len(rows)} rows to {args.out.name}")
 
 

@@ -22,7 +22,7 @@ import sys
 from pathlib import Path
 
 from rsslib.slth.experiments import lottery
-from rsslib.sweeps import atomic_output, open_executor, run_tasks
+from rsslib.sweeps import open_executor, run_tasks, write_csv
 
 
 def run(kind: str, seed: int, arg, rounds: int, epochs: int) -> list[dict]:
@@ -81,10 +81,7 @@ def main(argv=None):
         produced = {m for k in args.kinds for m in KINDS[k]}
         with open(args.out, newline="") as fh:
             rows = [r for r in csv.DictReader(fh) if r["method"] not in produced] + rows
-    with atomic_output(args.out) as tmp, open(tmp, "w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=lottery.COLUMNS)
-        writer.writeheader()
-        writer.writerows(rows)
+    write_csv(args.out, lottery.COLUMNS, rows)
     print(f"wrote {len(rows)} rows to {args.out.name}")
 
 
